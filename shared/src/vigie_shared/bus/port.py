@@ -1,0 +1,54 @@
+"""The bus port: what services need from a log-based message bus, whatever carries it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class BusUnavailable(RuntimeError):
+    """The bus could not durably accept or serve records right now; the caller should retry later."""
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    topic: str
+    key: str | None
+    value: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    partition: int = 0
+    offset: int = 0
+
+
+Headers = Sequence[tuple[str, bytes]]
+
+
+class Consumer(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def fetch(self, max_records: int, timeout: float) -> list[Message]:
+        """Next records in order per key; an empty list when none arrived within the timeout."""
+        ...
+
+    async def commit(self, messages: Sequence[Message]) -> None:
+        """Marks every record up to and including these as done for the group."""
+        ...
+
+
+class Bus(Protocol):
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def publish(self, topic: str, key: str | None, value: bytes, headers: Headers) -> None:
+        """Returns only once the record is durable; raises BusUnavailable otherwise."""
+        ...
+
+    def consumer(self, group: str, topics: Sequence[str]) -> Consumer: ...
+
+    async def check(self) -> str | None:
+        """None when the bus answers, else a short reason for /readyz."""
+        ...

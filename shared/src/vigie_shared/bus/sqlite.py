@@ -1,0 +1,211 @@
+"""The embedded bus: a durable log in one SQLite file that several processes can share.
+
+Each topic is one ordered log (a single partition), so every key stays in order. A consumer group
+keeps one committed position per topic; a lease makes one process the active consumer of a group at
+a time, the way a partition has one owner in a Kafka group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+import aiosqlite
+
+from vigie_shared.bus.port import BusUnavailable, Headers, Message
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    topic TEXT NOT NULL,
+    key TEXT,
+    value BLOB NOT NULL,
+    headers TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_topic_seq ON records (topic, seq);
+CREATE TABLE IF NOT EXISTS offsets (
+    grp TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (grp, topic)
+);
+CREATE TABLE IF NOT EXISTS leases (
+    grp TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    expires REAL NOT NULL
+);
+"""
+
+
+def path_from_url(url: str) -> Path:
+    if not url.startswith("sqlite:///"):
+        raise ValueError(f"not an embedded bus url: {url!r} (expected sqlite:///path)")
+    return Path(url.removeprefix("sqlite:///"))
+
+
+async def _open(path: Path) -> aiosqlite.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = await aiosqlite.connect(path, timeout=30, isolation_level=None)
+    await db.execute("PRAGMA journal_mode=WAL")
+    # FULL: a publish that returned survives a power cut, which is the promise ingest makes.
+    await db.execute("PRAGMA synchronous=FULL")
+    await db.execute("PRAGMA busy_timeout=30000")
+    return db
+
+
+class SqliteBus:
+    def __init__(self, path: Path, *, topic_prefix: str = "", poll_interval: float = 0.05) -> None:
+        self._path = path
+        self._prefix = topic_prefix
+        self._poll_interval = poll_interval
+        self._db: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        self._db = await _open(self._path)
+        await self._db.executescript(_SCHEMA)
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    async def publish(self, topic: str, key: str | None, value: bytes, headers: Headers) -> None:
+        if self._db is None:
+            raise BusUnavailable("embedded bus is not started")
+        encoded = json.dumps({name: raw.decode() for name, raw in headers})
+        try:
+            async with self._lock:
+                await self._db.execute(
+                    "INSERT INTO records (topic, key, value, headers, created) VALUES (?, ?, ?, ?, ?)",
+                    (self._prefix + topic, key, value, encoded, time.time()),
+                )
+        except aiosqlite.Error as error:
+            raise BusUnavailable(f"embedded bus write failed: {error}") from error
+
+    def consumer(self, group: str, topics: Sequence[str]) -> SqliteConsumer:
+        return SqliteConsumer(
+            self._path, group, [self._prefix + t for t in topics], self._prefix, self._poll_interval
+        )
+
+    async def check(self) -> str | None:
+        if self._db is None:
+            return "embedded bus is not started"
+        try:
+            await self._db.execute("SELECT 1")
+        except aiosqlite.Error as error:
+            return f"embedded bus unreadable: {error}"
+        return None
+
+
+class SqliteConsumer:
+    lease_seconds = 10.0
+
+    def __init__(
+        self, path: Path, group: str, topics: list[str], prefix: str, poll_interval: float
+    ) -> None:
+        self._path = path
+        self._group = group
+        self._topics = topics
+        self._prefix = prefix
+        self._poll_interval = poll_interval
+        self._owner = uuid.uuid4().hex
+        self._db: aiosqlite.Connection | None = None
+        self._positions: dict[str, int] = {}
+        self._holds_lease = False
+
+    async def start(self) -> None:
+        self._db = await _open(self._path)
+        await self._db.executescript(_SCHEMA)
+
+    async def stop(self) -> None:
+        if self._db is None:
+            return
+        await self._db.execute(
+            "DELETE FROM leases WHERE grp = ? AND owner = ?", (self._group, self._owner)
+        )
+        await self._db.close()
+        self._db = None
+
+    async def _take_lease(self) -> bool:
+        assert self._db is not None
+        now = time.time()
+        cursor = await self._db.execute(
+            "INSERT INTO leases (grp, owner, expires) VALUES (?, ?, ?) "
+            "ON CONFLICT (grp) DO UPDATE SET owner = excluded.owner, expires = excluded.expires "
+            "WHERE leases.owner = excluded.owner OR leases.expires < ?",
+            (self._group, self._owner, now + self.lease_seconds, now),
+        )
+        held = cursor.rowcount == 1
+        if held and not self._holds_lease:
+            # A new owner starts from what the group committed, not from what it had read.
+            await self._load_positions()
+        self._holds_lease = held
+        return held
+
+    async def _load_positions(self) -> None:
+        assert self._db is not None
+        marks = ",".join("?" * len(self._topics))
+        rows = await self._db.execute_fetchall(
+            f"SELECT topic, position FROM offsets WHERE grp = ? AND topic IN ({marks})",  # noqa: S608
+            (self._group, *self._topics),
+        )
+        committed = {topic: position for topic, position in rows}
+        self._positions = {topic: committed.get(topic, 0) for topic in self._topics}
+
+    async def fetch(self, max_records: int, timeout: float) -> list[Message]:
+        if self._db is None:
+            raise BusUnavailable("consumer is not started")
+        deadline = time.monotonic() + timeout
+        while True:
+            if await self._take_lease():
+                batch = await self._read(max_records)
+                if batch:
+                    return batch
+            if time.monotonic() >= deadline:
+                return []
+            await asyncio.sleep(min(self._poll_interval, max(0.0, deadline - time.monotonic())))
+
+    async def _read(self, max_records: int) -> list[Message]:
+        assert self._db is not None
+        clauses = " OR ".join("(topic = ? AND seq > ?)" for _ in self._topics)
+        params: list[object] = []
+        for topic in self._topics:
+            params += [topic, self._positions[topic]]
+        rows = await self._db.execute_fetchall(
+            f"SELECT seq, topic, key, value, headers FROM records WHERE {clauses} "  # noqa: S608
+            "ORDER BY seq LIMIT ?",
+            (*params, max_records),
+        )
+        messages = []
+        for seq, topic, key, value, headers in rows:
+            self._positions[topic] = seq
+            messages.append(
+                Message(
+                    topic=topic.removeprefix(self._prefix),
+                    key=key,
+                    value=bytes(value),
+                    headers=json.loads(headers),
+                    partition=0,
+                    offset=seq,
+                )
+            )
+        return messages
+
+    async def commit(self, messages: Sequence[Message]) -> None:
+        if self._db is None or not messages:
+            return
+        last: dict[str, int] = {}
+        for message in messages:
+            topic = self._prefix + message.topic
+            last[topic] = max(last.get(topic, 0), message.offset)
+        await self._db.executemany(
+            "INSERT INTO offsets (grp, topic, position) VALUES (?, ?, ?) "
+            "ON CONFLICT (grp, topic) DO UPDATE SET position = MAX(position, excluded.position)",
+            [(self._group, topic, position) for topic, position in last.items()],
+        )

@@ -1,0 +1,223 @@
+"""Version 1 of every Vigie event body. Additive changes only; a breaking change is a new type."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from vigie_shared.events.registry import EventData, register
+
+NonEmpty = Annotated[str, StringConstraints(min_length=1, max_length=512)]
+Score = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class Platform(StrEnum):
+    FACEBOOK = "facebook"
+    INSTAGRAM = "instagram"
+    YOUTUBE = "youtube"
+    DISCORD = "discord"
+    SLACK = "slack"
+    TWITCH = "twitch"
+    TELEGRAM = "telegram"
+    MASTODON = "mastodon"
+    GENERIC = "generic"
+
+
+class Action(StrEnum):
+    ALLOW = "allow"
+    REVIEW = "review"
+    HIDE = "hide"
+    REMOVE = "remove"
+
+
+class CommentRef(BaseModel):
+    """Where a comment lives; also the source of the record key that keeps a thread in order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    platform: Platform
+    community: NonEmpty
+    thread_id: NonEmpty
+    comment_id: NonEmpty
+
+    def key(self) -> str:
+        return f"{self.platform.value}:{self.community}:{self.thread_id}"
+
+
+class Author(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    pseudonym: NonEmpty = Field(description="keyed hash of the platform user id; the raw id never leaves ingest")
+    display_name: str | None = Field(default=None, max_length=256)
+
+
+class CommentChange(StrEnum):
+    CREATED = "created"
+    EDITED = "edited"
+    DELETED = "deleted"
+
+
+class Keyed(EventData):
+    comment: CommentRef
+
+    def key(self) -> str:
+        return self.comment.key()
+
+
+@register("comment.received", 1)
+class CommentReceived(Keyed):
+    change: CommentChange = CommentChange.CREATED
+    parent_id: str | None = None
+    author: Author
+    text: str = Field(max_length=65_536, description="NFC-normalised comment text")
+    language_hint: str | None = None
+    created_at: AwareDatetime
+    received_at: AwareDatetime
+    permalink: str | None = None
+    delivery_id: str | None = Field(default=None, description="the platform's own delivery or event id")
+
+
+class ShadowDecision(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    policy_version: str
+    action: Action
+    reasons: list[str]
+
+
+@register("moderation.decided", 1)
+class ModerationDecided(Keyed):
+    author: Author
+    text: str = Field(max_length=65_536)
+    language: str
+    scores: dict[str, float]
+    action: Action
+    reasons: list[str]
+    policy_version: str
+    model_versions: dict[str, str]
+    shadow: ShadowDecision | None = None
+    review_id: str | None = Field(default=None, description="set when the action is review")
+
+
+class ReviewVerdict(StrEnum):
+    APPROVE = "approve"
+    REMOVE = "remove"
+
+
+@register("moderation.reviewed", 1)
+class ModerationReviewed(Keyed):
+    review_id: NonEmpty
+    verdict: ReviewVerdict
+    reason: str | None = Field(default=None, max_length=2_000)
+    reviewer: NonEmpty
+    decided_at: AwareDatetime
+
+
+class DraftSource(StrEnum):
+    FAQ = "faq"
+    TEMPLATE = "template"
+    LLM = "llm"
+
+
+@register("reply.drafted", 1)
+class ReplyDrafted(Keyed):
+    draft_id: NonEmpty
+    text: str = Field(min_length=1, max_length=10_000)
+    source: DraftSource
+    language: str
+
+
+class ReplyVerdict(StrEnum):
+    APPROVED = "approved"
+    EDITED = "edited"
+    REJECTED = "rejected"
+
+
+@register("reply.reviewed", 1)
+class ReplyReviewed(Keyed):
+    draft_id: NonEmpty
+    verdict: ReplyVerdict
+    final_text: str | None = Field(default=None, max_length=10_000)
+    reason: str | None = Field(default=None, max_length=2_000)
+    reviewer: NonEmpty
+    reviewed_at: AwareDatetime
+
+
+@register("reply.published", 1)
+class ReplyPublished(Keyed):
+    draft_id: NonEmpty
+    platform_reply_id: NonEmpty
+    published_at: AwareDatetime
+
+
+@register("reply.failed", 1)
+class ReplyFailed(Keyed):
+    draft_id: NonEmpty
+    error: str = Field(max_length=2_000)
+    retryable: bool
+    failed_at: AwareDatetime
+
+
+class PlatformActionKind(StrEnum):
+    HIDE = "hide"
+    DELETE = "delete"
+
+
+class PlatformActionStatus(StrEnum):
+    REQUESTED = "requested"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@register("platform.action", 1)
+class PlatformAction(Keyed):
+    action_id: NonEmpty
+    kind: PlatformActionKind
+    status: PlatformActionStatus
+    requested_by: NonEmpty = Field(description="policy version or reviewer that asked for it")
+    error: str | None = Field(default=None, max_length=2_000)
+    at: datetime
+
+
+TOPICS: dict[str, str] = {
+    "comment.received": "vigie.comments.received.v1",
+    "moderation.decided": "vigie.moderation.decided.v1",
+    "moderation.reviewed": "vigie.moderation.reviewed.v1",
+    "reply.drafted": "vigie.replies.drafted.v1",
+    "reply.reviewed": "vigie.replies.reviewed.v1",
+    "reply.published": "vigie.replies.published.v1",
+    "reply.failed": "vigie.replies.published.v1",
+    "platform.action": "vigie.platform.actions.v1",
+}
+DEADLETTER_TOPIC = "vigie.deadletter.v1"
+ALL_TOPICS: tuple[str, ...] = tuple(dict.fromkeys(TOPICS.values()))
+
+__all__ = [
+    "ALL_TOPICS",
+    "DEADLETTER_TOPIC",
+    "TOPICS",
+    "Action",
+    "Author",
+    "CommentChange",
+    "CommentReceived",
+    "CommentRef",
+    "DraftSource",
+    "Keyed",
+    "ModerationDecided",
+    "ModerationReviewed",
+    "Platform",
+    "PlatformAction",
+    "PlatformActionKind",
+    "PlatformActionStatus",
+    "ReplyDrafted",
+    "ReplyFailed",
+    "ReplyPublished",
+    "ReplyReviewed",
+    "ReplyVerdict",
+    "ReviewVerdict",
+    "ShadowDecision",
+    "Score",
+]

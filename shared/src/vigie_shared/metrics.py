@@ -1,0 +1,42 @@
+"""Prometheus metrics on an injected registry; names carry the service, labels stay low-cardinality."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
+__all__ = ["CONTENT_TYPE_LATEST", "ServiceMetrics", "generate_latest"]
+
+
+class ServiceMetrics:
+    def __init__(self, service: str, registry: CollectorRegistry | None = None) -> None:
+        self.service = service
+        self.registry = registry if registry is not None else CollectorRegistry()
+        p = f"vigie_{service}"
+        r = self.registry
+        self.http_requests = Counter(
+            f"{p}_http_requests", "HTTP requests served", ["method", "route", "status"], registry=r
+        )
+        self.http_latency = Histogram(
+            f"{p}_http_request_duration_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            registry=r,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self.consumed = Counter(
+            f"{p}_bus_consumed", "Records handled by outcome", ["topic", "outcome"], registry=r
+        )
+        self.handle_latency = Histogram(
+            f"{p}_bus_handle_duration_seconds", "Time to handle one batch", ["group"], registry=r
+        )
+        self.published = Counter(f"{p}_bus_published", "Records published", ["topic"], registry=r)
+        self.deadlettered = Counter(
+            f"{p}_bus_deadlettered", "Records sent to the dead-letter topic", ["topic"], registry=r
+        )
+        self.consumer_up = Gauge(
+            f"{p}_bus_consumer_running", "1 while the consumer loop runs", ["group"], registry=r
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
