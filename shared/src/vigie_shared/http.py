@@ -78,7 +78,7 @@ def ops_router(metrics: ServiceMetrics, checks: Mapping[str, ReadinessCheck]) ->
         for name, check in checks.items():
             try:
                 reason = await check()
-            except Exception as error:  # noqa: BLE001 - a failing check is a reason, not a crash
+            except Exception as error:
                 reason = repr(error)
             if reason:
                 reasons[name] = reason

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import FastAPI
 
 from vigie_shared.auth import TokenStore
-from vigie_shared.bus import Bus, ConsumerLoop, EventPublisher, open_bus
+from vigie_shared.bus import (
+    BatchHandler,
+    Bus,
+    ConsumerLoop,
+    EventPublisher,
+    MessageHandler,
+    open_bus,
+)
 from vigie_shared.http import ReadinessCheck, instrument
 from vigie_shared.metrics import ServiceMetrics
 from vigie_shared.settings import CommonSettings
@@ -29,12 +37,18 @@ class BusRuntime:
 
 
 @asynccontextmanager
-async def bus_runtime(settings: CommonSettings, metrics: ServiceMetrics) -> AsyncIterator[BusRuntime]:
+async def bus_runtime(
+    settings: CommonSettings, metrics: ServiceMetrics
+) -> AsyncIterator[BusRuntime]:
     bus = open_bus(
-        settings.bus_url, client_id=f"vigie-{settings.service_name}", topic_prefix=settings.bus_topic_prefix
+        settings.bus_url,
+        client_id=f"vigie-{settings.service_name}",
+        topic_prefix=settings.bus_topic_prefix,
     )
     await bus.start()
-    runtime = BusRuntime(bus, EventPublisher(bus, source=f"vigie/{settings.service_name}", metrics=metrics))
+    runtime = BusRuntime(
+        bus, EventPublisher(bus, source=f"vigie/{settings.service_name}", metrics=metrics)
+    )
     try:
         yield runtime
     finally:
@@ -49,12 +63,70 @@ def new_app(
     title: str,
     description: str,
     metrics: ServiceMetrics,
-    checks: dict[str, ReadinessCheck],
     lifespan: object,
+    database: bool = False,
+    checks: dict[str, ReadinessCheck] | None = None,
 ) -> FastAPI:
+    """The FastAPI app every service starts from: settings, metrics, tokens and the ops routes."""
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)  # type: ignore[arg-type]
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.tokens = TokenStore.from_file(settings.api_tokens_file)
-    instrument(app, metrics, checks)
+    all_checks = readiness_checks(app, database=database)
+    all_checks.update(checks or {})
+    instrument(app, metrics, all_checks)
     return app
+
+
+def serve(create_app: Callable[[Any], FastAPI], settings: CommonSettings) -> None:
+    """Console entry point of a service: logging first, then uvicorn on the configured port."""
+    import uvicorn
+
+    from vigie_shared.logging import configure_logging
+
+    configure_logging(settings.log_level, settings.log_json)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+
+
+def start_consumer(
+    runtime: BusRuntime,
+    settings: CommonSettings,
+    metrics: ServiceMetrics,
+    *,
+    topics: list[str],
+    handler: MessageHandler,
+    batch_handler: BatchHandler | None = None,
+    max_records: int = 64,
+    fetch_timeout: float = 0.2,
+) -> ConsumerLoop:
+    loop = ConsumerLoop(
+        runtime.bus,
+        group=settings.group,
+        topics=topics,
+        handler=handler,
+        batch_handler=batch_handler,
+        metrics=metrics,
+        max_records=max_records,
+        fetch_timeout=fetch_timeout,
+    )
+    runtime.loops.append(loop)
+    loop.start()
+    return loop
+
+
+def readiness_checks(app: FastAPI, *, database: bool) -> dict[str, ReadinessCheck]:
+    """Bus and consumers, plus the database when the service keeps one (app.state.engine)."""
+
+    async def bus() -> str | None:
+        runtime: BusRuntime | None = getattr(app.state, "runtime", None)
+        if runtime is None:
+            return "starting"
+        return await runtime.bus.check() or await runtime.consumers_running()
+
+    async def store() -> str | None:
+        from vigie_shared.db import check_database
+
+        engine = getattr(app.state, "engine", None)
+        return "starting" if engine is None else await check_database(engine)
+
+    return {"bus": bus, "store": store} if database else {"bus": bus}

@@ -9,7 +9,7 @@ from typing import Any, Literal, Self
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET_PREFIX = "dev-"
+DEV_SECRET_PREFIX = "dev-"  # noqa: S105 - a marker, not a secret
 
 
 class CommonSettings(BaseSettings):

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from vigie_shared.bus.port import Bus, BusUnavailable, Consumer, Headers, Message
 from vigie_shared.bus.publisher import EventPublisher
-from vigie_shared.bus.runner import BatchHandler, ConsumerLoop, MessageHandler, PoisonMessage, decode
+from vigie_shared.bus.runner import (
+    BatchHandler,
+    ConsumerLoop,
+    MessageHandler,
+    PoisonMessage,
+    decode,
+)
 from vigie_shared.events.v1 import ALL_TOPICS, DEADLETTER_TOPIC
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 
 import structlog
@@ -76,12 +77,13 @@ class KafkaBus:
             existing = set(await admin.list_topics())
             missing = [t for t in self._topics if t not in existing]
             if missing:
-                try:
+                with contextlib.suppress(TopicAlreadyExistsError):
                     await admin.create_topics(
-                        [NewTopic(t, num_partitions=self._partitions, replication_factor=1) for t in missing]
+                        [
+                            NewTopic(t, num_partitions=self._partitions, replication_factor=1)
+                            for t in missing
+                        ]
                     )
-                except TopicAlreadyExistsError:
-                    pass
         except KafkaError as error:
             raise BusUnavailable(f"kafka admin failed: {error}") from error
         finally:
@@ -107,7 +109,11 @@ class KafkaBus:
 
     def consumer(self, group: str, topics: Sequence[str]) -> KafkaConsumer:
         return KafkaConsumer(
-            self._bootstrap, group, [self._prefix + t for t in topics], self._prefix, self._client_id
+            self._bootstrap,
+            group,
+            [self._prefix + t for t in topics],
+            self._prefix,
+            self._client_id,
         )
 
     async def check(self) -> str | None:

@@ -15,7 +15,7 @@ class EventPublisher:
         self._metrics = metrics
 
     def envelope(
-        self, data: Keyed, *, correlationid: str, id: str | None = None  # noqa: A002
+        self, data: Keyed, *, correlationid: str, id: str | None = None
     ) -> Envelope[Keyed]:
         return Envelope[Keyed].wrap(data, source=self.source, correlationid=correlationid, id=id)
 

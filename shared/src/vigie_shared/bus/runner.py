@@ -85,7 +85,7 @@ class ConsumerLoop:
                 await self._drain(consumer)
             except asyncio.CancelledError:
                 raise
-            except Exception as error:  # noqa: BLE001 - restart from the last commit, never die silently
+            except Exception as error:
                 self.last_error = repr(error)
                 log.exception("consumer_restarting", group=self.group)
                 await asyncio.sleep(1.0)
@@ -93,7 +93,7 @@ class ConsumerLoop:
                 self._set_running(False)
                 try:
                     await consumer.stop()
-                except Exception:  # noqa: BLE001
+                except Exception:
                     log.warning("consumer_stop_failed", group=self.group, exc_info=True)
 
     def _set_running(self, running: bool) -> None:
@@ -120,7 +120,7 @@ class ConsumerLoop:
                 await self._batch_handler(batch)
             except BusUnavailable:
                 raise
-            except Exception:  # noqa: BLE001 - fall back to one by one to isolate the bad record
+            except Exception:
                 log.warning("batch_failed_retrying_singly", group=self.group, size=len(batch))
             else:
                 self._count(batch, "ok")
@@ -143,7 +143,7 @@ class ConsumerLoop:
                 except PoisonMessage as poison:
                     await self._dead_letter(message, poison, attempt)
                     return
-                except Exception as failure:  # noqa: BLE001 - counted, retried, then dead-lettered
+                except Exception as failure:
                     error = failure
                     log.warning("handler_failed", attempt=attempt, error=repr(failure))
                     await asyncio.sleep(self._retry_backoff * attempt)

@@ -47,7 +47,7 @@ class Envelope(BaseModel, Generic[D]):
         *,
         source: str,
         correlationid: str,
-        id: str | None = None,  # noqa: A002 - CloudEvents attribute name
+        id: str | None = None,
     ) -> Envelope[D]:
         return cls(
             id=id or str(uuid.uuid4()),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -50,7 +50,9 @@ class CommentRef(BaseModel):
 class Author(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    pseudonym: NonEmpty = Field(description="keyed hash of the platform user id; the raw id never leaves ingest")
+    pseudonym: NonEmpty = Field(
+        description="keyed hash of the platform user id; the raw id never leaves ingest"
+    )
     display_name: str | None = Field(default=None, max_length=256)
 
 
@@ -77,7 +79,9 @@ class CommentReceived(Keyed):
     created_at: AwareDatetime
     received_at: AwareDatetime
     permalink: str | None = None
-    delivery_id: str | None = Field(default=None, description="the platform's own delivery or event id")
+    delivery_id: str | None = Field(
+        default=None, description="the platform's own delivery or event id"
+    )
 
 
 class ShadowDecision(BaseModel):
@@ -218,6 +222,6 @@ __all__ = [
     "ReplyReviewed",
     "ReplyVerdict",
     "ReviewVerdict",
-    "ShadowDecision",
     "Score",
+    "ShadowDecision",
 ]

@@ -1,0 +1,151 @@
+"""The append-only audit log, idempotent on the event id."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from vigie_audit.domain.chain import GENESIS, ChainedEntry, entry_hash
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class AuditRow(Base):
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    event_type: Mapped[str] = mapped_column(String(64), index=True)
+    topic: Mapped[str] = mapped_column(String(128))
+    record_key: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    source: Mapped[str] = mapped_column(String(128))
+    time: Mapped[str] = mapped_column(String(40))
+    correlation_id: Mapped[str] = mapped_column(String(64), index=True)
+    community: Mapped[str | None] = mapped_column(String(512), nullable=True, index=True)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+def as_entry(row: AuditRow) -> ChainedEntry:
+    return ChainedEntry(
+        seq=row.seq,
+        event_id=row.event_id,
+        event_type=row.event_type,
+        source=row.source,
+        time=row.time,
+        correlation_id=row.correlation_id,
+        body=row.body,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+class AuditStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def create_schema(self) -> None:
+        async with self._engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+
+    async def append(
+        self,
+        *,
+        event_id: str,
+        event_type: str,
+        topic: str,
+        record_key: str | None,
+        source: str,
+        time: str,
+        correlation_id: str,
+        community: str | None,
+        body: dict[str, Any],
+        recorded_at: datetime,
+    ) -> bool:
+        """Appends once; False when the event was already recorded (a redelivery)."""
+        async with self._sessions.begin() as session:
+            if self._engine.dialect.name == "postgresql":
+                # Two writers reading the same tail would fork the chain; SQLite already serialises writes.
+                await session.execute(text("SELECT pg_advisory_xact_lock(70432)"))
+            known = await session.scalar(select(AuditRow.seq).where(AuditRow.event_id == event_id))
+            if known is not None:
+                return False
+            last = await session.scalar(
+                select(AuditRow.hash).order_by(AuditRow.seq.desc()).limit(1)
+            )
+            prev = last or GENESIS
+            session.add(
+                AuditRow(
+                    event_id=event_id,
+                    event_type=event_type,
+                    topic=topic,
+                    record_key=record_key,
+                    source=source,
+                    time=time,
+                    correlation_id=correlation_id,
+                    community=community,
+                    body=body,
+                    prev_hash=prev,
+                    hash=entry_hash(
+                        prev,
+                        event_id=event_id,
+                        event_type=event_type,
+                        source=source,
+                        time=time,
+                        correlation_id=correlation_id,
+                        body=body,
+                    ),
+                    recorded_at=recorded_at,
+                )
+            )
+        return True
+
+    async def events(
+        self,
+        *,
+        correlation_id: str | None,
+        event_type: str | None,
+        communities: frozenset[str] | None,
+        after: int,
+        limit: int,
+    ) -> list[AuditRow]:
+        query = select(AuditRow).where(AuditRow.seq > after)
+        if correlation_id is not None:
+            query = query.where(AuditRow.correlation_id == correlation_id)
+        if event_type is not None:
+            query = query.where(AuditRow.event_type == event_type)
+        if communities is not None:
+            query = query.where(AuditRow.community.in_(communities))
+        async with self._sessions() as session:
+            result = await session.execute(query.order_by(AuditRow.seq).limit(limit))
+            return list(result.scalars())
+
+    async def stream(self, page: int = 1000) -> AsyncIterator[ChainedEntry]:
+        after = 0
+        while True:
+            async with self._sessions() as session:
+                result = await session.execute(
+                    select(AuditRow).where(AuditRow.seq > after).order_by(AuditRow.seq).limit(page)
+                )
+                rows = list(result.scalars())
+            if not rows:
+                return
+            for row in rows:
+                yield as_entry(row)
+            after = rows[-1].seq
+
+
+__all__ = ["AuditRow", "AuditStore", "IntegrityError"]

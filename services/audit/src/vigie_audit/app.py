@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from vigie_shared.db import create_engine
+from vigie_shared.events.v1 import ALL_TOPICS
+from vigie_shared.metrics import ServiceMetrics
+from vigie_shared.service import bus_runtime, new_app, start_consumer
+
+from vigie_audit.adapters.store import AuditStore
+from vigie_audit.api import router
+from vigie_audit.handlers import AuditHandler
+from vigie_audit.settings import AuditSettings
+
+
+def create_app(settings: AuditSettings | None = None) -> FastAPI:
+    settings = settings or AuditSettings.load()
+    metrics = ServiceMetrics("audit")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        store = AuditStore(engine)
+        await store.create_schema()
+        app.state.engine = engine
+        app.state.audit = store
+        try:
+            async with bus_runtime(settings, metrics) as runtime:
+                handler = AuditHandler(store)
+                start_consumer(
+                    runtime, settings, metrics, topics=list(ALL_TOPICS), handler=handler.handle
+                )
+                app.state.runtime = runtime
+                yield
+        finally:
+            await engine.dispose()
+
+    app = new_app(
+        settings,
+        title="Vigie audit",
+        description="Tamper-evident log of every decision, bias reports and privacy requests.",
+        metrics=metrics,
+        lifespan=lifespan,
+        database=True,
+    )
+    app.include_router(router)
+    return app

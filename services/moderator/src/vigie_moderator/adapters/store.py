@@ -1,0 +1,72 @@
+"""Durable state of the moderator: the human review queue."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, DateTime, String, Text, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ReviewRow(Base):
+    __tablename__ = "moderator_reviews"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    community: Mapped[str] = mapped_column(String(512), index=True)
+    thread_id: Mapped[str] = mapped_column(String(512))
+    comment_id: Mapped[str] = mapped_column(String(512))
+    correlation_id: Mapped[str] = mapped_column(String(64))
+    author_pseudonym: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8), index=True)
+    scores: Mapped[dict[str, float]] = mapped_column(JSON)
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    policy_version: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    verdict: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    reviewer: Mapped[str | None] = mapped_column(String(128), nullable=True)
+
+
+class ReviewStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def create_schema(self) -> None:
+        async with self._engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+
+    async def add_if_absent(self, row: ReviewRow) -> None:
+        """Idempotent on the review id, which derives from the event that asked for the review."""
+        values = {c.name: getattr(row, c.name) for c in ReviewRow.__table__.columns}
+        values.setdefault("status", "pending")
+        values["status"] = values["status"] or "pending"
+        insert = pg_insert if self._engine.dialect.name == "postgresql" else sqlite_insert
+        statement = insert(ReviewRow).values(**values).on_conflict_do_nothing(index_elements=["id"])
+        async with self._sessions.begin() as session:
+            await session.execute(statement)
+
+    async def pending(self, community: str | None = None, limit: int = 100) -> list[ReviewRow]:
+        query = select(ReviewRow).where(ReviewRow.status == "pending")
+        if community is not None:
+            query = query.where(ReviewRow.community == community)
+        async with self._sessions() as session:
+            result = await session.execute(query.order_by(ReviewRow.created_at).limit(limit))
+            return list(result.scalars())
+
+    def session(self) -> AsyncSession:
+        return self._sessions()
+
+
+def now() -> datetime:
+    return datetime.now(UTC)

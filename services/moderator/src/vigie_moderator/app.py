@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from vigie_shared.db import create_engine
+from vigie_shared.events.v1 import TOPICS
+from vigie_shared.metrics import ServiceMetrics
+from vigie_shared.service import bus_runtime, new_app, start_consumer
+
+from vigie_moderator.adapters.store import ReviewStore
+from vigie_moderator.api import router
+from vigie_moderator.domain.policies import PolicySource, StaticPolicies
+from vigie_moderator.domain.scores import Scorer
+from vigie_moderator.handlers import ModerationHandler
+from vigie_moderator.settings import ModeratorSettings
+
+
+def load_scorer(settings: ModeratorSettings) -> Scorer:
+    from vigie_moderator.adapters.onnx_scorer import OnnxScorer
+
+    return OnnxScorer.load(settings.models_dir, intra_op_threads=settings.onnx_threads)
+
+
+def create_app(
+    settings: ModeratorSettings | None = None,
+    *,
+    scorer: Scorer | None = None,
+    policies: PolicySource | None = None,
+) -> FastAPI:
+    settings = settings or ModeratorSettings.load()
+    metrics = ServiceMetrics("moderator")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.scorer = scorer or load_scorer(settings)
+        app.state.policies = policies or StaticPolicies()
+        engine = create_engine(settings.database_url)
+        reviews = ReviewStore(engine)
+        await reviews.create_schema()
+        app.state.engine = engine
+        app.state.reviews = reviews
+        try:
+            async with bus_runtime(settings, metrics) as runtime:
+                handler = ModerationHandler(
+                    app.state.scorer, app.state.policies, reviews, runtime.publisher
+                )
+                start_consumer(
+                    runtime,
+                    settings,
+                    metrics,
+                    topics=[TOPICS["comment.received"]],
+                    handler=handler.handle,
+                    batch_handler=handler.handle_batch,
+                    max_records=settings.batch_max_records,
+                    fetch_timeout=settings.batch_max_wait_seconds,
+                )
+                app.state.runtime = runtime
+                yield
+        finally:
+            await engine.dispose()
+
+    async def models_ready() -> str | None:
+        return None if getattr(app.state, "scorer", None) is not None else "models not loaded"
+
+    app = new_app(
+        settings,
+        title="Vigie moderator",
+        description="Scores comments with ONNX models, applies community policies, keeps the review queue.",
+        metrics=metrics,
+        lifespan=lifespan,
+        database=True,
+        checks={"models": models_ready},
+    )
+    app.include_router(router)
+    return app

@@ -1,0 +1,129 @@
+"""Reply drafts and their review state, in SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import DateTime, String, Text, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class DraftStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    EDITED = "edited"
+    REJECTED = "rejected"
+
+
+class DraftRow(Base):
+    __tablename__ = "responder_drafts"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    community: Mapped[str] = mapped_column(String(512), index=True)
+    thread_id: Mapped[str] = mapped_column(String(512))
+    comment_id: Mapped[str] = mapped_column(String(512))
+    correlation_id: Mapped[str] = mapped_column(String(64))
+    comment_text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reviewer: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    final_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reject_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class DraftNotFound(LookupError):
+    pass
+
+
+class DraftAlreadyReviewed(RuntimeError):
+    def __init__(self, status: str) -> None:
+        super().__init__(f"draft was already {status}")
+        self.status = status
+
+
+class DraftStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def create_schema(self) -> None:
+        async with self._engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+
+    async def add_if_absent(self, row: DraftRow) -> None:
+        values = {c.name: getattr(row, c.name) for c in DraftRow.__table__.columns}
+        insert = pg_insert if self._engine.dialect.name == "postgresql" else sqlite_insert
+        statement = insert(DraftRow).values(**values).on_conflict_do_nothing(index_elements=["id"])
+        async with self._sessions.begin() as session:
+            await session.execute(statement)
+
+    async def get(self, draft_id: str) -> DraftRow:
+        async with self._sessions() as session:
+            row = await session.get(DraftRow, draft_id)
+        if row is None:
+            raise DraftNotFound(draft_id)
+        return row
+
+    async def list(
+        self, *, status: str | None, communities: frozenset[str] | None, limit: int
+    ) -> list[DraftRow]:
+        query = select(DraftRow)
+        if status is not None:
+            query = query.where(DraftRow.status == status)
+        if communities is not None:
+            query = query.where(DraftRow.community.in_(communities))
+        async with self._sessions() as session:
+            result = await session.execute(query.order_by(DraftRow.created_at).limit(limit))
+            return list(result.scalars())
+
+    async def review(
+        self,
+        draft_id: str,
+        *,
+        status: DraftStatus,
+        reviewer: str,
+        final_text: str | None,
+        reason: str | None,
+        announce: Callable[[DraftRow], Awaitable[None]],
+    ) -> DraftRow:
+        """Moves a pending draft to its verdict; the conditional update makes one reviewer win.
+
+        `announce` publishes the verdict inside the transaction: if the bus refuses, the verdict is
+        rolled back and the moderator can retry, so the store and the topic never disagree for long.
+        """
+        at = datetime.now(UTC)
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(DraftRow)
+                .where(DraftRow.id == draft_id, DraftRow.status == DraftStatus.PENDING.value)
+                .values(
+                    status=status.value,
+                    reviewer=reviewer,
+                    reviewed_at=at,
+                    final_text=final_text,
+                    reject_reason=reason,
+                )
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                current = await session.get(DraftRow, draft_id)
+                if current is None:
+                    raise DraftNotFound(draft_id)
+                raise DraftAlreadyReviewed(current.status)
+            row = await session.get(DraftRow, draft_id, populate_existing=True)
+            assert row is not None
+            await announce(row)
+        return row
