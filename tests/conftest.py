@@ -1,0 +1,88 @@
+"""Fixtures every tier uses: isolated buses (embedded and real Kafka), tokens, signed webhooks."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from vigie_shared.auth import Role, TokenEntry, hash_token, write_token_file
+
+KAFKA_URL = os.environ.get("VIGIE_TEST_KAFKA_URL", "kafka://127.0.0.1:9092")
+
+
+def _kafka_reachable(url: str) -> bool:
+    first = url.removeprefix("kafka://").split(",")[0]
+    parsed = urlparse(f"//{first}")
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 9092), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def kafka_url() -> str:
+    # Never a skip: a Kafka test without Kafka is a failed run, so CI cannot go green without it.
+    if not _kafka_reachable(KAFKA_URL):
+        pytest.fail(
+            f"Kafka is not reachable at {KAFKA_URL}: run `make kafka-up` (make test does it for you)",
+            pytrace=False,
+        )
+    return KAFKA_URL
+
+
+@pytest.fixture(params=["sqlite", pytest.param("kafka", marks=pytest.mark.kafka)])
+def bus_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def topic_prefix() -> str:
+    return f"t{uuid.uuid4().hex[:12]}."
+
+
+@pytest.fixture
+def bus_url(bus_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if bus_kind == "kafka":
+        return str(request.getfixturevalue("kafka_url"))
+    return f"sqlite:///{tmp_path}/bus.db"
+
+
+class Tokens:
+    """Plain tokens for tests; the file on disk holds only their hashes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.admin = "vgt_admin_" + uuid.uuid4().hex
+        self.moderator = "vgt_mod_" + uuid.uuid4().hex
+        self.moderator_elsewhere = "vgt_other_" + uuid.uuid4().hex
+        self.auditor = "vgt_aud_" + uuid.uuid4().hex
+        write_token_file(
+            path,
+            [
+                TokenEntry(name="admin", sha256=hash_token(self.admin), roles=[Role.ADMIN]),
+                TokenEntry(name="mod", sha256=hash_token(self.moderator), roles=[Role.MODERATOR]),
+                TokenEntry(
+                    name="mod-other",
+                    sha256=hash_token(self.moderator_elsewhere),
+                    roles=[Role.MODERATOR],
+                    communities=["some-other-community"],
+                ),
+                TokenEntry(name="auditor", sha256=hash_token(self.auditor), roles=[Role.AUDITOR]),
+            ],
+        )
+
+    @staticmethod
+    def header(token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def tokens(tmp_path: Path) -> Iterator[Tokens]:
+    yield Tokens(tmp_path / "tokens.json")
