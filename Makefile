@@ -1,0 +1,66 @@
+# The commands people type. `make run` and `make test` are the two a new user needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export PATH := $(HOME)/.local/bin:$(PATH)
+UV := uv
+PYTEST_ARGS ?=
+
+.PHONY: help install run test test-fast kafka-up kafka-down postgres-up postgres-down models schemas lint typecheck bench clean
+
+help:
+	@echo "make run    start all four services on the embedded bus and SQLite (Ctrl-C stops)"
+	@echo "make test   install everything, start Kafka and PostgreSQL, run the whole suite, stop them"
+	@echo "other: install kafka-up kafka-down postgres-up postgres-down models schemas lint typecheck bench"
+
+install:
+	@scripts/bootstrap.sh
+
+run: install
+	@$(UV) run python scripts/dev_env.py
+	@$(UV) run python scripts/run_all.py
+
+# Kafka and PostgreSQL are started here and stopped whatever the outcome; tests marked `kafka`
+# fail (never skip) when the broker is missing, so a green run proves they ran.
+test: install
+	@deploy/kafka/kafka.sh fetch
+	@set -o pipefail; status=0; \
+	  deploy/kafka/kafka.sh up && scripts/postgres.sh up || status=$$?; \
+	  if [ $$status -eq 0 ]; then \
+	    VIGIE_TEST_POSTGRES_URL=$$(scripts/postgres.sh url) $(UV) run pytest $(PYTEST_ARGS) || status=$$?; \
+	  fi; \
+	  deploy/kafka/kafka.sh down; scripts/postgres.sh down; exit $$status
+
+test-fast: install
+	$(UV) run pytest -m "not kafka and not postgres and not slow" $(PYTEST_ARGS)
+
+kafka-up:
+	@deploy/kafka/kafka.sh up
+
+kafka-down:
+	@deploy/kafka/kafka.sh down
+
+postgres-up:
+	@scripts/postgres.sh up
+
+postgres-down:
+	@scripts/postgres.sh down
+
+models: install
+	$(UV) run python -m training.build_all
+
+schemas: install
+	$(UV) run python -m vigie_shared.events.schemas
+
+lint: install
+	$(UV) run ruff check .
+	$(UV) run ruff format --check shared services
+
+typecheck: install
+	$(UV) run mypy shared/src services/*/src
+
+bench: install
+	$(UV) run python bench/ingest/run.py
+	$(UV) run python bench/moderator/run.py
+
+clean:
+	rm -rf var .pytest_cache
