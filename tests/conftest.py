@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -86,3 +86,47 @@ class Tokens:
 @pytest.fixture
 def tokens(tmp_path: Path) -> Iterator[Tokens]:
     yield Tokens(tmp_path / "tokens.json")
+
+
+POSTGRES_URL = os.environ.get(
+    "VIGIE_TEST_POSTGRES_URL", "postgresql+asyncpg://vigie:vigie@127.0.0.1:55432/vigie_test"
+)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    parsed = urlparse(POSTGRES_URL.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 5432), timeout=2):
+            pass
+    except OSError:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {parsed.hostname}:{parsed.port}: run `make postgres-up`"
+            " (make test does it for you)",
+            pytrace=False,
+        )
+    return POSTGRES_URL
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh database per test: a SQLite file, or a new schema-less database on the real server."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/store.db"
+        return
+    import asyncpg
+
+    base = str(request.getfixturevalue("postgres_url"))
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin_dsn = base.replace("postgresql+asyncpg", "postgresql")
+    connection = await asyncpg.connect(admin_dsn)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    yield base.rsplit("/", 1)[0] + f"/{name}"
+    connection = await asyncpg.connect(admin_dsn)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()

@@ -6,10 +6,11 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, select, text
+from sqlalchemy import JSON, BigInteger, Integer, String, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from vigie_shared.db import UtcDateTime
 
 from vigie_audit.domain.chain import GENESIS, ChainedEntry, entry_hash
 
@@ -35,7 +36,7 @@ class AuditRow(Base):
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 def as_entry(row: AuditRow) -> ChainedEntry:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, String, Text, select
+from sqlalchemy import JSON, String, Text, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from vigie_shared.db import UtcDateTime
 
 
 class Base(DeclarativeBase):
@@ -31,8 +32,8 @@ class ReviewRow(Base):
     reasons: Mapped[list[str]] = mapped_column(JSON)
     policy_version: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     verdict: Mapped[str | None] = mapped_column(String(16), nullable=True)
     reviewer: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
