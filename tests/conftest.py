@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-
 from vigie_shared.auth import Role, TokenEntry, hash_token, write_token_file
 
 KAFKA_URL = os.environ.get("VIGIE_TEST_KAFKA_URL", "kafka://127.0.0.1:9092")
@@ -84,8 +83,8 @@ class Tokens:
 
 
 @pytest.fixture
-def tokens(tmp_path: Path) -> Iterator[Tokens]:
-    yield Tokens(tmp_path / "tokens.json")
+def tokens(tmp_path: Path) -> Tokens:
+    return Tokens(tmp_path / "tokens.json")
 
 
 POSTGRES_URL = os.environ.get(

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import update
-
 from vigie_audit.adapters.store import AuditRow, AuditStore
 from vigie_audit.domain.chain import GENESIS, ChainedEntry, entry_hash, verify
 from vigie_shared.db import create_engine, session_factory
@@ -85,7 +84,9 @@ async def test_the_store_appends_each_event_once_and_detects_a_rewrite(store: Au
     # Someone with database access rewrites history: the chain says where.
     sessions = session_factory(store._engine)
     async with sessions.begin() as session:
-        await session.execute(update(AuditRow).where(AuditRow.event_id == "e1").values(body={"text": "autre"}))
+        await session.execute(
+            update(AuditRow).where(AuditRow.event_id == "e1").values(body={"text": "autre"})
+        )
     result = verify([e async for e in store.stream()])
     assert not result.ok
     assert result.first_bad_seq == entries[0].seq

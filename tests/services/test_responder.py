@@ -7,8 +7,6 @@ from pathlib import Path
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-
-from tests.conftest import Tokens
 from vigie_responder.app import create_app
 from vigie_responder.domain.drafting import draft_for, wants_reply
 from vigie_responder.settings import ResponderSettings
@@ -23,10 +21,16 @@ from vigie_shared.events.v1 import (
     Platform,
 )
 
+from tests.conftest import Tokens
 
-def decision(text: str, action: Action = Action.ALLOW, language: str = "fr", comment_id: str = "c1") -> ModerationDecided:
+
+def decision(
+    text: str, action: Action = Action.ALLOW, language: str = "fr", comment_id: str = "c1"
+) -> ModerationDecided:
     return ModerationDecided(
-        comment=CommentRef(platform=Platform.INSTAGRAM, community="brand", thread_id="m1", comment_id=comment_id),
+        comment=CommentRef(
+            platform=Platform.INSTAGRAM, community="brand", thread_id="m1", comment_id=comment_id
+        ),
         author=Author(pseudonym="psn_1"),
         text=text,
         language=language,
@@ -68,9 +72,10 @@ async def responder(
         bus_url=bus_url, database_url=database_url, api_tokens_file=tokens.path, environment="test"
     )
     app = create_app(settings)
-    async with LifespanManager(app) as manager, httpx.AsyncClient(
-        transport=httpx.ASGITransport(manager.app), base_url="http://responder"
-    ) as client:
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(transport=httpx.ASGITransport(manager.app), base_url="http://responder") as client,
+    ):
         yield client, bus_url
 
 
@@ -119,7 +124,9 @@ async def test_one_verdict_per_draft_and_bad_bodies_are_refused(
     [draft] = await wait_drafts(client, tokens.moderator, 1)
     auth = Tokens.header(tokens.moderator)
     assert (await client.post(f"/v1/drafts/{draft['id']}/reject", json={}, headers=auth)).status_code == 422
-    assert (await client.post(f"/v1/drafts/{draft['id']}/approve", json={"text": ""}, headers=auth)).status_code == 422
+    assert (
+        await client.post(f"/v1/drafts/{draft['id']}/approve", json={"text": ""}, headers=auth)
+    ).status_code == 422
     approved = await client.post(f"/v1/drafts/{draft['id']}/approve", headers=auth)
     assert approved.status_code == 200
     assert approved.json()["status"] == "approved"

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 
 import pytest
-
 from vigie_shared.bus import Bus, ConsumerLoop, Message, decode, open_bus
 from vigie_shared.events import Envelope
 from vigie_shared.events.v1 import (
@@ -50,8 +49,15 @@ async def publish(bus: Bus, envelope: Envelope[CommentReceived]) -> None:
     await bus.publish(RECEIVED, envelope.data.key(), envelope.body(), envelope.headers())
 
 
-async def collect(bus: Bus, group: str, want: int, *, topics: Sequence[str] = (RECEIVED,), commit: bool = True,
-                  deadline: float = 30.0) -> list[Message]:
+async def collect(
+    bus: Bus,
+    group: str,
+    want: int,
+    *,
+    topics: Sequence[str] = (RECEIVED,),
+    commit: bool = True,
+    deadline: float = 30.0,
+) -> list[Message]:
     consumer = bus.consumer(group, list(topics))
     await consumer.start()
     got: list[Message] = []
@@ -125,8 +131,15 @@ async def test_a_record_that_keeps_failing_goes_to_the_dead_letters_and_the_rest
             done.set()
 
     metrics = ServiceMetrics("contract")
-    loop = ConsumerLoop(bus, group="g-dlq", topics=[RECEIVED], handler=handler, metrics=metrics,
-                        max_attempts=2, retry_backoff=0.01)
+    loop = ConsumerLoop(
+        bus,
+        group="g-dlq",
+        topics=[RECEIVED],
+        handler=handler,
+        metrics=metrics,
+        max_attempts=2,
+        retry_backoff=0.01,
+    )
     await _run_until(loop, done)
     assert handled == ["comment 0", "comment 2"]
     dead = await collect(bus, "g-dlq-reader", 1, topics=[DEADLETTER_TOPIC])

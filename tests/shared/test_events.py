@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-
 from vigie_shared.events import DuplicateEventType, Envelope, EnvelopeError, EventData, registered
 from vigie_shared.events.registry import register
 from vigie_shared.events.schemas import main as schemas_main
@@ -19,7 +18,9 @@ from vigie_shared.events.v1 import (
 def comment(text: str = "Bonjour, où est ma commande ?") -> CommentReceived:
     now = datetime.now(UTC)
     return CommentReceived(
-        comment=CommentRef(platform=Platform.FACEBOOK, community="page-1", thread_id="post-9", comment_id="c-1"),
+        comment=CommentRef(
+            platform=Platform.FACEBOOK, community="page-1", thread_id="post-9", comment_id="c-1"
+        ),
         author=Author(pseudonym="psn_abc", display_name="Zoé"),
         text=text,
         created_at=now,
@@ -62,7 +63,7 @@ def test_decode_names_what_is_wrong() -> None:
         Envelope.decode({k: v for k, v in headers.items() if k != "ce_id"}, event.body())
     with pytest.raises(EnvelopeError, match="unknown event type"):
         Envelope.decode({**headers, "ce_type": "comment.exploded"}, event.body())
-    with pytest.raises(EnvelopeError, match="invalid comment.received body"):
+    with pytest.raises(EnvelopeError, match=r"invalid comment\.received body"):
         Envelope.decode(headers, b'{"text": 3}')
 
 
@@ -72,6 +73,6 @@ def test_timestamps_must_carry_a_timezone() -> None:
             comment=CommentRef(platform=Platform.SLACK, community="T1", thread_id="C1", comment_id="1"),
             author=Author(pseudonym="psn_x"),
             text="hi",
-            created_at=datetime(2026, 1, 1),  # noqa: DTZ001 - the point of the test
+            created_at=datetime(2026, 1, 1),
             received_at=datetime.now(UTC),
         )
