@@ -20,6 +20,21 @@ superpw="$state/superuser.pw"
 
 die() { echo "postgres.sh: $*" >&2; exit 1; }
 
+# As root the server runs as `postgres`, which must reach the state dir. A checkout under a 0700
+# directory (a home, some CI work dirs) blocks it; then the cluster lives under /var/tmp instead,
+# at a path derived from the checkout so up, down and status agree. An explicit VIGIE_PG_STATE
+# is taken as is and checked in init_cluster.
+pick_state() {
+  [ "$(id -u)" = 0 ] && [ -z "${VIGIE_PG_STATE:-}" ] && id postgres >/dev/null 2>&1 || return 0
+  mkdir -p "$state" && chown postgres: "$state"
+  if ! runuser -u postgres -- test -w "$state"; then
+    local fallback
+    fallback="/var/tmp/vigie-postgres-$(printf '%s' "$root" | cksum | cut -d' ' -f1)"
+    echo "postgres.sh: user postgres cannot reach $state; using $fallback" >&2
+    state=$fallback
+  fi
+}
+
 # The server refuses to run as root, so as root every server-side command runs as the
 # `postgres` OS user; a non-root developer runs it as themselves.
 as_owner() {
@@ -134,6 +149,10 @@ status() {
     echo "stopped"; exit 1
   fi
 }
+
+case "${1:-}" in
+  up|down|status) pick_state; data="$state/data"; log="$state/postgres.log"; superpw="$state/superuser.pw" ;;
+esac
 
 case "${1:-}" in
   up) up ;;
