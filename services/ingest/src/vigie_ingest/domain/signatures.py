@@ -1,0 +1,99 @@
+"""Signature and timestamp checks shared by the connectors. Constant-time comparisons only."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+from collections.abc import Iterable
+
+from nacl.exceptions import BadSignatureError, CryptoError
+from nacl.signing import VerifyKey
+
+from vigie_ingest.domain.errors import Unauthenticated
+
+MISSING = "missing signature"
+BAD = "bad signature"
+STALE = "stale timestamp"
+BAD_TIMESTAMP = "bad timestamp"
+NOT_CONFIGURED = "no secret configured"
+
+
+def hmac_sha256_hex(secret: bytes, message: bytes) -> str:
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def matches_any(secrets: Iterable[bytes], message: bytes, presented_hex: str) -> bool:
+    """True when the presented digest matches the HMAC under any currently valid secret."""
+    presented = presented_hex.strip().lower()
+    matched = False
+    for secret in secrets:
+        # No early exit: every secret is tried so timing does not reveal which one matched.
+        matched |= hmac.compare_digest(hmac_sha256_hex(secret, message), presented)
+    return matched
+
+
+def require_hmac(
+    secrets: tuple[bytes, ...], message: bytes, header: str | None, *, prefix: str = "sha256="
+) -> None:
+    """Raises Unauthenticated unless `header` is `<prefix><hex HMAC-SHA256 of message>` under a secret."""
+    if not secrets:
+        raise Unauthenticated(NOT_CONFIGURED)
+    if not header:
+        raise Unauthenticated(MISSING)
+    if not header.startswith(prefix) or not matches_any(secrets, message, header.removeprefix(prefix)):
+        raise Unauthenticated(BAD)
+
+
+def require_token(expected: tuple[bytes, ...], presented: str | None) -> None:
+    """A shared token sent as is (Telegram): compared in constant time against each valid value."""
+    if not expected:
+        raise Unauthenticated(NOT_CONFIGURED)
+    if not presented:
+        raise Unauthenticated(MISSING)
+    raw = presented.encode("utf-8", "surrogateescape")
+    matched = False
+    for token in expected:
+        matched |= hmac.compare_digest(token, raw)
+    if not matched:
+        raise Unauthenticated(BAD)
+
+
+def require_ed25519(public_keys_hex: tuple[bytes, ...], message: bytes, signature_hex: str | None) -> None:
+    """Ed25519 over `message` (Discord: timestamp + body) under any configured public key."""
+    if not public_keys_hex:
+        raise Unauthenticated(NOT_CONFIGURED)
+    if not signature_hex:
+        raise Unauthenticated(MISSING)
+    try:
+        signature = bytes.fromhex(signature_hex)
+    except ValueError:
+        raise Unauthenticated(BAD) from None
+    if len(signature) != 64:
+        raise Unauthenticated(BAD)
+    for key_hex in public_keys_hex:
+        try:
+            VerifyKey(bytes.fromhex(key_hex.decode())).verify(message, signature)
+        except (BadSignatureError, CryptoError, ValueError):
+            continue
+        return
+    raise Unauthenticated(BAD)
+
+
+def parse_unix_seconds(raw: str | None) -> float:
+    """A header holding Unix seconds; anything else is refused as a bad timestamp."""
+    if not raw:
+        raise Unauthenticated(BAD_TIMESTAMP)
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise Unauthenticated(BAD_TIMESTAMP) from None
+    if not math.isfinite(value):
+        raise Unauthenticated(BAD_TIMESTAMP)
+    return value
+
+
+def require_fresh(sent_at: float, now: float, max_skew: float) -> None:
+    """Refuses replays: a timestamp more than `max_skew` seconds away from now, either way."""
+    if abs(now - sent_at) > max_skew:
+        raise Unauthenticated(STALE)
