@@ -249,6 +249,10 @@ def test_compose_service(service: str) -> None:
     for dep in ("kafka", "postgres"):
         assert spec["depends_on"][dep]["condition"] == "service_healthy"
     assert spec["read_only"] is True
+    # A read-only root needs writable scratch: /tmp and the image's var dir.
+    writable = {t.split(":")[0] for t in spec["tmpfs"]}
+    writable |= {v.split(":")[1] for v in spec.get("volumes", [])}
+    assert {"/tmp", "/app/var"} <= writable, f"{service}: no writable /tmp or /app/var"
     assert spec["cap_drop"] == ["ALL"]
     assert "no-new-privileges:true" in spec["security_opt"]
 
