@@ -3,21 +3,35 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 from vigie_shared.auth import Principal, Role, require
-from vigie_shared.events.v1 import Action
+from vigie_shared.bus import BusUnavailable, EventPublisher
+from vigie_shared.events import event_id_for
+from vigie_shared.events.v1 import (
+    Action,
+    CommentRef,
+    ModerationReviewed,
+    Platform,
+    PlatformAction,
+    PlatformActionKind,
+    PlatformActionStatus,
+    ReviewVerdict,
+)
 
-from vigie_moderator.adapters.store import ReviewStore
+from vigie_moderator.adapters.policies import ConcurrentPolicyChange, PolicyMode, SqlPolicies
+from vigie_moderator.adapters.store import ReviewAlreadyDecided, ReviewNotFound, ReviewRow, ReviewStore
 from vigie_moderator.domain.policies import PolicySource
 from vigie_moderator.domain.policy import Policy, decide
 from vigie_moderator.domain.scores import Scorer
 
 router = APIRouter(prefix="/v1", tags=["moderation"])
 Moderator = Annotated[Principal, Depends(require(Role.MODERATOR))]
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 
 MAX_TEXT_CHARS = 10_000
 
@@ -37,24 +51,26 @@ def get_reviews(request: Request) -> ReviewStore:
     return reviews
 
 
+def get_publisher(request: Request) -> EventPublisher:
+    publisher: EventPublisher = request.app.state.runtime.publisher
+    return publisher
+
+
 ScorerDep = Annotated[Scorer, Depends(get_scorer)]
+PublisherDep = Annotated[EventPublisher, Depends(get_publisher)]
 PoliciesDep = Annotated[PolicySource, Depends(get_policies)]
 ReviewsDep = Annotated[ReviewStore, Depends(get_reviews)]
 
 
 def ensure_access(principal: Principal, community: str) -> None:
     if not principal.can_access(community):
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN, f"token has no access to community {community!r}"
-        )
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"token has no access to community {community!r}")
 
 
 class ScoreRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    texts: list[Annotated[str, Field(max_length=MAX_TEXT_CHARS)]] = Field(
-        min_length=1, max_length=256
-    )
+    texts: list[Annotated[str, Field(max_length=MAX_TEXT_CHARS)]] = Field(min_length=1, max_length=256)
     community: str = Field(min_length=1, max_length=512)
 
 
@@ -80,8 +96,8 @@ async def score(
     policy = await policies.live(body.community)
     scored = await asyncio.to_thread(scorer.score, body.texts)
     results = []
-    for item in scored:
-        decision = decide(policy, item)
+    for text, item in zip(body.texts, scored, strict=True):
+        decision = decide(policy, item, text)
         results.append(
             ScoredText(
                 language=item.language,
@@ -96,10 +112,45 @@ async def score(
     )
 
 
-@router.get("/policies/{community}", summary="The community's live policy")
-async def get_policy(community: str, principal: Moderator, policies: PoliciesDep) -> Policy:
+class PolicyView(BaseModel):
+    live: Policy
+    shadow: Policy | None
+
+
+class PolicyModeParam(StrEnum):
+    LIVE = "live"
+    SHADOW = "shadow"
+
+
+@router.get("/policies/{community}", summary="The community's live policy and its shadow candidate")
+async def get_policy(community: str, principal: Moderator, policies: PoliciesDep) -> PolicyView:
     ensure_access(principal, community)
-    return await policies.live(community)
+    return PolicyView(live=await policies.live(community), shadow=await policies.shadow(community))
+
+
+@router.put(
+    "/policies/{community}",
+    summary="Store a new policy version",
+    description="`mode=live` acts from the next comment on; `mode=shadow` only records what it would do "
+    "beside the live decision. A policy that does not validate gets 422 and the previous one stays.",
+)
+async def put_policy(
+    community: str,
+    policy: Policy,
+    principal: Admin,
+    policies: PoliciesDep,
+    mode: PolicyModeParam = PolicyModeParam.LIVE,
+) -> PolicyView:
+    ensure_access(principal, community)
+    if not isinstance(policies, SqlPolicies):
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, "policies are fixed by configuration in this deployment"
+        )
+    try:
+        await policies.put(community, PolicyMode(mode.value), policy, principal.name)
+    except ConcurrentPolicyChange as race:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(race)) from None
+    return PolicyView(live=await policies.live(community), shadow=await policies.shadow(community))
 
 
 class ReviewItem(BaseModel):
@@ -112,23 +163,124 @@ class ReviewItem(BaseModel):
     text: str
     scores: dict[str, float]
     reasons: list[str]
+    categories: list[str]
     policy_version: str
     status: str
     created_at: datetime
+    verdict: str | None = None
+    reviewer: str | None = None
+    decided_at: datetime | None = None
 
 
-@router.get("/reviews", summary="Comments held for a human decision")
+@router.get("/reviews", summary="Comments held for a human decision, oldest first")
 async def list_reviews(
     principal: Moderator,
     reviews: ReviewsDep,
     community: Annotated[str | None, Query(max_length=512)] = None,
+    language: Annotated[str | None, Query(max_length=8)] = None,
+    category: Annotated[
+        str | None, Query(max_length=100, description="a score category or rule:<name>")
+    ] = None,
+    min_age_seconds: Annotated[int | None, Query(ge=0)] = None,
+    max_age_seconds: Annotated[int | None, Query(ge=0)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[ReviewItem]:
+    communities = principal.community_filter()
     if community is not None:
         ensure_access(principal, community)
-    rows = await reviews.pending(community, limit)
-    return [
-        ReviewItem.model_validate(row, from_attributes=True)
-        for row in rows
-        if principal.can_access(row.community)
-    ]
+        communities = frozenset({community})
+    rows = await reviews.pending(
+        communities=communities,
+        language=language,
+        category=category,
+        min_age=timedelta(seconds=min_age_seconds) if min_age_seconds is not None else None,
+        max_age=timedelta(seconds=max_age_seconds) if max_age_seconds is not None else None,
+        limit=limit,
+    )
+    return [ReviewItem.model_validate(row, from_attributes=True) for row in rows]
+
+
+class ReviewDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    verdict: ReviewVerdict
+    reason: str | None = Field(default=None, max_length=2_000)
+
+
+@router.post(
+    "/reviews/{review_id}/decision",
+    summary="Approve or remove a held comment",
+    responses={409: {"description": "another moderator decided first"}},
+)
+async def decide_review(
+    review_id: str,
+    body: ReviewDecision,
+    principal: Moderator,
+    reviews: ReviewsDep,
+    publisher: PublisherDep,
+) -> ReviewItem:
+    try:
+        current = await reviews.get(review_id)
+    except ReviewNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such review") from None
+    if not principal.can_access(current.community):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such review")
+
+    async def announce(row: ReviewRow) -> None:
+        ref = CommentRef(
+            platform=Platform(row.platform),
+            community=row.community,
+            thread_id=row.thread_id,
+            comment_id=row.comment_id,
+        )
+        reviewed_id = event_id_for("moderation.reviewed", row.id)
+        await publisher.publish(
+            publisher.envelope(
+                ModerationReviewed(
+                    comment=ref,
+                    review_id=row.id,
+                    verdict=body.verdict,
+                    reason=body.reason,
+                    reviewer=principal.name,
+                    decided_at=row.decided_at or datetime.now(UTC),
+                ),
+                correlationid=row.correlation_id,
+                id=reviewed_id,
+            )
+        )
+        if body.verdict is ReviewVerdict.REMOVE:
+            action_id = event_id_for("platform.action", reviewed_id)
+            await publisher.publish(
+                publisher.envelope(
+                    PlatformAction(
+                        comment=ref,
+                        action_id=action_id,
+                        kind=PlatformActionKind.DELETE,
+                        status=PlatformActionStatus.REQUESTED,
+                        requested_by=f"reviewer:{principal.name}",
+                        at=datetime.now(UTC),
+                    ),
+                    correlationid=row.correlation_id,
+                    id=action_id,
+                )
+            )
+
+    try:
+        row = await reviews.decide(
+            review_id,
+            verdict=body.verdict.value,
+            reviewer=principal.name,
+            reason=body.reason,
+            announce=announce,
+        )
+    except ReviewAlreadyDecided as done:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, f"already decided by another moderator: {done.verdict}"
+        ) from None
+    except BusUnavailable:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "event bus unavailable, nothing was changed; retry later",
+            headers={"Retry-After": "5"},
+        ) from None
+    return ReviewItem.model_validate(row, from_attributes=True)

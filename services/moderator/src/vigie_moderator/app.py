@@ -9,9 +9,10 @@ from vigie_shared.events.v1 import TOPICS
 from vigie_shared.metrics import ServiceMetrics
 from vigie_shared.service import bus_runtime, new_app, start_consumer
 
+from vigie_moderator.adapters.policies import SqlPolicies
 from vigie_moderator.adapters.store import ReviewStore
 from vigie_moderator.api import router
-from vigie_moderator.domain.policies import PolicySource, StaticPolicies
+from vigie_moderator.domain.policies import PolicySource
 from vigie_moderator.domain.scores import Scorer
 from vigie_moderator.handlers import ModerationHandler
 from vigie_moderator.settings import ModeratorSettings
@@ -35,17 +36,15 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.scorer = scorer or load_scorer(settings)
-        app.state.policies = policies or StaticPolicies()
         engine = create_engine(settings.database_url)
         reviews = ReviewStore(engine)
         await reviews.create_schema()
+        app.state.policies = policies or SqlPolicies(engine)
         app.state.engine = engine
         app.state.reviews = reviews
         try:
             async with bus_runtime(settings, metrics) as runtime:
-                handler = ModerationHandler(
-                    app.state.scorer, app.state.policies, reviews, runtime.publisher
-                )
+                handler = ModerationHandler(app.state.scorer, app.state.policies, reviews, runtime.publisher)
                 start_consumer(
                     runtime,
                     settings,

@@ -1,4 +1,9 @@
-"""Consumes `comment.received`, scores in batches, applies the policy, publishes `moderation.decided`."""
+"""Consumes `comment.received`, scores in batches, applies the policies, publishes what follows.
+
+For each comment: `moderation.decided` (with the shadow policy's verdict beside the live one), a
+review-queue entry when the live policy holds it, and a `platform.action` request when it hides or
+removes it. Every id derives from the incoming event id, so a redelivery repeats the same events.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,16 @@ from collections.abc import Sequence
 import structlog
 from vigie_shared.bus import EventPublisher, Message, decode
 from vigie_shared.events import Envelope, EventData, event_id_for
-from vigie_shared.events.v1 import Action, CommentChange, CommentReceived, ModerationDecided
+from vigie_shared.events.v1 import (
+    Action,
+    CommentChange,
+    CommentReceived,
+    ModerationDecided,
+    PlatformAction,
+    PlatformActionKind,
+    PlatformActionStatus,
+    ShadowDecision,
+)
 
 from vigie_moderator.adapters.store import ReviewRow, ReviewStore, now
 from vigie_moderator.domain.policies import PolicySource
@@ -16,6 +30,8 @@ from vigie_moderator.domain.policy import decide
 from vigie_moderator.domain.scores import Scorer, TextScores
 
 log = structlog.get_logger("vigie.moderator")
+
+PLATFORM_ACTIONS = {Action.HIDE: PlatformActionKind.HIDE, Action.REMOVE: PlatformActionKind.DELETE}
 
 
 class ModerationHandler:
@@ -35,29 +51,29 @@ class ModerationHandler:
         await self.handle_batch([message])
 
     async def handle_batch(self, messages: Sequence[Message]) -> None:
-        comments: list[Envelope[EventData]] = []
+        comments: list[tuple[Envelope[EventData], CommentReceived]] = []
         for message in messages:
             event = decode(message)
-            if (
-                isinstance(event.data, CommentReceived)
-                and event.data.change is not CommentChange.DELETED
-            ):
-                comments.append(event)
+            if isinstance(event.data, CommentReceived) and event.data.change is not CommentChange.DELETED:
+                comments.append((event, event.data))
         if not comments:
             return
-        texts = [event.data.text for event in comments]  # type: ignore[attr-defined]
         # onnxruntime releases the GIL: scoring in a thread keeps the HTTP side answering.
-        scored = await asyncio.to_thread(self._scorer.score, texts)
-        for event, scores in zip(comments, scored, strict=True):
-            assert isinstance(event.data, CommentReceived)
-            await self._decide(event, event.data, scores)
+        scored = await asyncio.to_thread(self._scorer.score, [c.text for _, c in comments])
+        for (event, comment), scores in zip(comments, scored, strict=True):
+            await self._decide(event, comment, scores)
 
-    async def _decide(
-        self, event: Envelope[EventData], comment: CommentReceived, scores: TextScores
-    ) -> None:
-        policy = await self._policies.live(comment.comment.community)
-        decision = decide(policy, scores)
-        # Derived from the incoming event id, so a redelivery re-publishes the same event.
+    async def _decide(self, event: Envelope[EventData], comment: CommentReceived, scores: TextScores) -> None:
+        community = comment.comment.community
+        policy = await self._policies.live(community)
+        decision = decide(policy, scores, comment.text, comment.author.pseudonym)
+        candidate = await self._policies.shadow(community)
+        shadow = None
+        if candidate is not None:
+            tried = decide(candidate, scores, comment.text, comment.author.pseudonym)
+            shadow = ShadowDecision(
+                policy_version=tried.policy_version, action=tried.action, reasons=tried.reasons
+            )
         decided_id = event_id_for("moderation.decided", event.id)
         review_id = decided_id if decision.action is Action.REVIEW else None
         if review_id is not None:
@@ -65,7 +81,7 @@ class ModerationHandler:
                 ReviewRow(
                     id=review_id,
                     platform=comment.comment.platform.value,
-                    community=comment.comment.community,
+                    community=community,
                     thread_id=comment.comment.thread_id,
                     comment_id=comment.comment.comment_id,
                     correlation_id=event.correlationid,
@@ -74,6 +90,7 @@ class ModerationHandler:
                     language=scores.language,
                     scores=dict(scores.scores),
                     reasons=decision.reasons,
+                    categories=decision.categories,
                     policy_version=decision.policy_version,
                     status="pending",
                     created_at=now(),
@@ -89,9 +106,32 @@ class ModerationHandler:
             reasons=decision.reasons,
             policy_version=decision.policy_version,
             model_versions=dict(self._scorer.model_versions),
+            shadow=shadow,
             review_id=review_id,
         )
         await self._publisher.publish(
             self._publisher.envelope(decided, correlationid=event.correlationid, id=decided_id)
         )
-        log.info("comment_decided", action=decision.action.value, language=scores.language)
+        kind = PLATFORM_ACTIONS.get(decision.action)
+        if kind is not None:
+            action_id = event_id_for("platform.action", decided_id)
+            await self._publisher.publish(
+                self._publisher.envelope(
+                    PlatformAction(
+                        comment=comment.comment,
+                        action_id=action_id,
+                        kind=kind,
+                        status=PlatformActionStatus.REQUESTED,
+                        requested_by=decision.policy_version,
+                        at=now(),
+                    ),
+                    correlationid=event.correlationid,
+                    id=action_id,
+                )
+            )
+        log.info(
+            "comment_decided",
+            action=decision.action.value,
+            shadow_action=shadow.action.value if shadow else None,
+            language=scores.language,
+        )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import JSON, String, Text, select
+from sqlalchemy import JSON, String, Text, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -30,12 +31,24 @@ class ReviewRow(Base):
     language: Mapped[str] = mapped_column(String(8), index=True)
     scores: Mapped[dict[str, float]] = mapped_column(JSON)
     reasons: Mapped[list[str]] = mapped_column(JSON)
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
     policy_version: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     verdict: Mapped[str | None] = mapped_column(String(16), nullable=True)
     reviewer: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ReviewNotFound(LookupError):
+    pass
+
+
+class ReviewAlreadyDecided(RuntimeError):
+    def __init__(self, verdict: str | None) -> None:
+        super().__init__(f"already decided: {verdict}")
+        self.verdict = verdict
 
 
 class ReviewStore:
@@ -57,13 +70,65 @@ class ReviewStore:
         async with self._sessions.begin() as session:
             await session.execute(statement)
 
-    async def pending(self, community: str | None = None, limit: int = 100) -> list[ReviewRow]:
+    async def pending(
+        self,
+        *,
+        communities: frozenset[str] | None = None,
+        language: str | None = None,
+        category: str | None = None,
+        min_age: timedelta | None = None,
+        max_age: timedelta | None = None,
+        limit: int = 100,
+    ) -> list[ReviewRow]:
         query = select(ReviewRow).where(ReviewRow.status == "pending")
-        if community is not None:
-            query = query.where(ReviewRow.community == community)
+        if communities is not None:
+            query = query.where(ReviewRow.community.in_(communities))
+        if language is not None:
+            query = query.where(ReviewRow.language == language)
+        if min_age is not None:
+            query = query.where(ReviewRow.created_at <= now() - min_age)
+        if max_age is not None:
+            query = query.where(ReviewRow.created_at >= now() - max_age)
         async with self._sessions() as session:
-            result = await session.execute(query.order_by(ReviewRow.created_at).limit(limit))
-            return list(result.scalars())
+            result = await session.execute(query.order_by(ReviewRow.created_at))
+            rows = list(result.scalars())
+        # JSON containment differs per backend; the queue is small enough to filter here.
+        if category is not None:
+            rows = [row for row in rows if category in (row.categories or [])]
+        return rows[:limit]
+
+    async def get(self, review_id: str) -> ReviewRow:
+        async with self._sessions() as session:
+            row = await session.get(ReviewRow, review_id)
+        if row is None:
+            raise ReviewNotFound(review_id)
+        return row
+
+    async def decide(
+        self,
+        review_id: str,
+        *,
+        verdict: str,
+        reviewer: str,
+        reason: str | None,
+        announce: Callable[[ReviewRow], Awaitable[None]],
+    ) -> ReviewRow:
+        """First moderator wins; the verdict is published inside the same transaction."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(ReviewRow)
+                .where(ReviewRow.id == review_id, ReviewRow.status == "pending")
+                .values(status="decided", verdict=verdict, reviewer=reviewer, reason=reason, decided_at=now())
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                current = await session.get(ReviewRow, review_id)
+                if current is None:
+                    raise ReviewNotFound(review_id)
+                raise ReviewAlreadyDecided(current.verdict)
+            row = await session.get(ReviewRow, review_id, populate_existing=True)
+            assert row is not None
+            await announce(row)
+        return row
 
     def session(self) -> AsyncSession:
         return self._sessions()
