@@ -24,6 +24,9 @@ DISCORD_PUBLIC_HEX = DISCORD_KEY.verify_key.encode().hex()
 
 
 def dumps(payload: Any) -> bytes:
+    """JSON as a platform would send it; bytes pass through (to sign deliberately broken bodies)."""
+    if isinstance(payload, bytes):
+        return payload
     return json.dumps(payload, ensure_ascii=False).encode()
 
 

@@ -93,13 +93,13 @@ async def read_bounded(request: Request, limit: int, platform: str, metrics: Ing
     """Reads at most `limit` bytes; an oversized body is refused without being read whole."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise Rejected(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, platform, "body too large", metrics)
+        raise Rejected(status.HTTP_413_CONTENT_TOO_LARGE, platform, "body too large", metrics)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise Rejected(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, platform, "body too large", metrics)
+            raise Rejected(status.HTTP_413_CONTENT_TOO_LARGE, platform, "body too large", metrics)
         chunks.append(chunk)
     return b"".join(chunks)
 
