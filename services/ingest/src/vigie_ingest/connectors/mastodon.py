@@ -40,10 +40,10 @@ def verify(secrets: tuple[bytes, ...], body: bytes, header: str | None) -> None:
 
 
 def normalise(payload: dict[str, Any], *, received_at: datetime, pseudonymise: Pseudonymiser) -> Comments:
-    event = payload.get("event")
+    event = str(payload.get("event"))
     target = opt_obj(payload.get("object"), "object")
     if event in _STATUS_EVENTS:
-        comment = _status(target, _STATUS_EVENTS[str(event)], received_at, pseudonymise)
+        comment = _status(target, _STATUS_EVENTS[event], received_at, pseudonymise)
         return Comments((Item(comment, delivery_key(comment)),))
     if event == "report.created":
         report_id = ident(target, "id", "report")

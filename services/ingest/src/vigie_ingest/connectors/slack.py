@@ -73,6 +73,8 @@ def _message(
     if event.get("type") != "message":
         return None
     subtype = event.get("subtype")
+    if subtype is not None and not isinstance(subtype, str):
+        raise MalformedPayload("event.subtype is not a string")
     if subtype == "message_changed":
         change, message = CommentChange.EDITED, opt_obj(event.get("message"), "event.message")
     elif subtype == "message_deleted":
