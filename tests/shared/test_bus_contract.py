@@ -196,3 +196,14 @@ async def test_a_batch_handler_failure_falls_back_to_one_by_one(bus: Bus) -> Non
 
 async def test_readiness_check_answers(bus: Bus) -> None:
     assert await bus.check() is None
+
+
+async def test_a_reader_of_several_topics_sees_causes_before_effects(bus: Bus) -> None:
+    topics = [TOPICS["comment.received"], TOPICS["moderation.decided"], TOPICS["reply.drafted"]]
+    for n in range(5):
+        for topic in topics:
+            await bus.publish(topic, f"thread-{n}", f"{topic}:{n}".encode(), [])
+    got = await collect(bus, "g-multi", 15, topics=topics)
+    for n in range(5):
+        mine = [m.value.decode() for m in got if m.key == f"thread-{n}"]
+        assert mine == [f"{topic}:{n}" for topic in topics]

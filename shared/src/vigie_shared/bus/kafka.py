@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import heapq
 import contextlib
 from collections.abc import Sequence
 
@@ -155,19 +156,21 @@ class KafkaConsumer:
         batches = await self._consumer.getmany(
             timeout_ms=int(timeout * 1000), max_records=max_records
         )
+        # Partitions are merged by record timestamp, each kept in its own order: a service reading several
+        # topics (audit) then sees a cause before its effect even when both arrive in one fetch.
+        merged = heapq.merge(*batches.values(), key=lambda record: record.timestamp)
         out: list[Message] = []
-        for records in batches.values():
-            for record in records:
-                out.append(
-                    Message(
-                        topic=record.topic.removeprefix(self._prefix),
-                        key=record.key.decode() if record.key is not None else None,
-                        value=record.value or b"",
-                        headers={name: raw.decode() for name, raw in record.headers},
-                        partition=record.partition,
-                        offset=record.offset,
-                    )
+        for record in merged:
+            out.append(
+                Message(
+                    topic=record.topic.removeprefix(self._prefix),
+                    key=record.key.decode() if record.key is not None else None,
+                    value=record.value or b"",
+                    headers={name: raw.decode() for name, raw in record.headers},
+                    partition=record.partition,
+                    offset=record.offset,
                 )
+            )
         return out
 
     async def commit(self, messages: Sequence[Message]) -> None:
