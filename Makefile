@@ -4,6 +4,10 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.local/bin:$(PATH)
 UV := uv
 PYTEST_ARGS ?=
+# Ports of the test broker and database; override to run beside another checkout's.
+export VIGIE_KAFKA_PORT ?= 9092
+export VIGIE_KAFKA_CONTROLLER_PORT ?= 9093
+export VIGIE_PG_PORT ?= 55432
 
 .PHONY: help install run test test-fast kafka-up kafka-down postgres-up postgres-down models schemas lint typecheck bench clean
 
@@ -26,6 +30,7 @@ test: install
 	@set -o pipefail; status=0; \
 	  deploy/kafka/kafka.sh up && scripts/postgres.sh up || status=$$?; \
 	  if [ $$status -eq 0 ]; then \
+	    VIGIE_TEST_KAFKA_URL=kafka://127.0.0.1:$(VIGIE_KAFKA_PORT) \
 	    VIGIE_TEST_POSTGRES_URL=$$(scripts/postgres.sh url) $(UV) run pytest $(PYTEST_ARGS) || status=$$?; \
 	  fi; \
 	  deploy/kafka/kafka.sh down; scripts/postgres.sh down; exit $$status
