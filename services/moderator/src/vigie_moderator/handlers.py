@@ -61,7 +61,8 @@ class ModerationHandler:
         # onnxruntime releases the GIL: scoring in a thread keeps the HTTP side answering.
         scored = await asyncio.to_thread(self._scorer.score, [c.text for _, c in comments])
         for (event, comment), scores in zip(comments, scored, strict=True):
-            await self._decide(event, comment, scores)
+            with structlog.contextvars.bound_contextvars(event_id=event.id, correlation_id=event.correlationid):
+                await self._decide(event, comment, scores)
 
     async def _decide(self, event: Envelope[EventData], comment: CommentReceived, scores: TextScores) -> None:
         community = comment.comment.community
