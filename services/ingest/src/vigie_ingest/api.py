@@ -10,6 +10,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
@@ -43,22 +44,23 @@ class Problem(BaseModel):
     detail: str
 
 
-def get_settings(request: Request) -> IngestSettings:
+# Dependencies are `async def`: FastAPI runs plain `def` ones in a worker thread, a hop per call.
+async def get_settings(request: Request) -> IngestSettings:
     settings: IngestSettings = request.app.state.settings
     return settings
 
 
-def get_secrets(request: Request) -> PlatformSecrets:
+async def get_secrets(request: Request) -> PlatformSecrets:
     secrets: PlatformSecrets = request.app.state.secrets
     return secrets
 
 
-def get_metrics(request: Request) -> IngestMetrics:
+async def get_metrics(request: Request) -> IngestMetrics:
     metrics: IngestMetrics = request.app.state.ingest_metrics
     return metrics
 
 
-def get_ingest(request: Request) -> Ingest:
+async def get_ingest(request: Request) -> Ingest:
     ingest: Ingest | None = getattr(request.app.state, "ingest", None)
     if ingest is None:
         raise HTTPException(
@@ -71,6 +73,24 @@ SettingsDep = Annotated[IngestSettings, Depends(get_settings)]
 SecretsDep = Annotated[PlatformSecrets, Depends(get_secrets)]
 MetricsDep = Annotated[IngestMetrics, Depends(get_metrics)]
 IngestDep = Annotated[Ingest, Depends(get_ingest)]
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """What every webhook route needs, resolved as one dependency (each one costs per request)."""
+
+    settings: IngestSettings
+    secrets: PlatformSecrets
+    metrics: IngestMetrics
+    ingest: Ingest
+
+
+async def get_webhook(request: Request) -> Webhook:
+    state = request.app.state
+    return Webhook(state.settings, state.secrets, state.ingest_metrics, await get_ingest(request))
+
+
+WebhookDep = Annotated[Webhook, Depends(get_webhook)]
 
 
 class Rejected(HTTPException):
@@ -259,11 +279,9 @@ async def meta_handshake(
 @_post("/meta", "Facebook Page feed comments and Instagram comments")
 async def meta_webhook(
     request: Request,
-    settings: SettingsDep,
-    secrets: SecretsDep,
-    metrics: MetricsDep,
-    ingest: IngestDep,
+    ctx: WebhookDep,
 ) -> Response:
+    settings, secrets, metrics, ingest = ctx.settings, ctx.secrets, ctx.metrics, ctx.ingest
     require_configured(secrets.meta_app, "meta", "VIGIE_META_APP_SECRET", metrics)
     body = await read_request(request, "meta", settings, metrics)
     with refusals("meta", metrics):
@@ -275,11 +293,9 @@ async def meta_webhook(
 @_post("/slack", "Slack Events API: url_verification and message events")
 async def slack_webhook(
     request: Request,
-    settings: SettingsDep,
-    secrets: SecretsDep,
-    metrics: MetricsDep,
-    ingest: IngestDep,
+    ctx: WebhookDep,
 ) -> Response:
+    settings, secrets, metrics, ingest = ctx.settings, ctx.secrets, ctx.metrics, ctx.ingest
     require_configured(secrets.slack, "slack", "VIGIE_SLACK_SIGNING_SECRET", metrics)
     body = await read_request(request, "slack", settings, metrics)
     headers = request.headers
@@ -302,11 +318,9 @@ async def slack_webhook(
 @_post("/twitch", "Twitch EventSub: channel.chat.message, verification and revocation")
 async def twitch_webhook(
     request: Request,
-    settings: SettingsDep,
-    secrets: SecretsDep,
-    metrics: MetricsDep,
-    ingest: IngestDep,
+    ctx: WebhookDep,
 ) -> Response:
+    settings, secrets, metrics, ingest = ctx.settings, ctx.secrets, ctx.metrics, ctx.ingest
     require_configured(secrets.twitch, "twitch", "VIGIE_TWITCH_EVENTSUB_SECRET", metrics)
     body = await read_request(request, "twitch", settings, metrics)
     headers = request.headers
@@ -337,11 +351,9 @@ async def twitch_webhook(
 @_post("/telegram", "Telegram bot updates: messages and channel posts")
 async def telegram_webhook(
     request: Request,
-    settings: SettingsDep,
-    secrets: SecretsDep,
-    metrics: MetricsDep,
-    ingest: IngestDep,
+    ctx: WebhookDep,
 ) -> Response:
+    settings, secrets, metrics, ingest = ctx.settings, ctx.secrets, ctx.metrics, ctx.ingest
     require_configured(secrets.telegram, "telegram", "VIGIE_TELEGRAM_SECRET_TOKEN", metrics)
     body = await read_request(request, "telegram", settings, metrics)
     with refusals("telegram", metrics):
@@ -353,11 +365,9 @@ async def telegram_webhook(
 @_post("/discord", "Discord interactions: PING, message commands and slash commands")
 async def discord_webhook(
     request: Request,
-    settings: SettingsDep,
-    secrets: SecretsDep,
-    metrics: MetricsDep,
-    ingest: IngestDep,
+    ctx: WebhookDep,
 ) -> Response:
+    settings, secrets, metrics, ingest = ctx.settings, ctx.secrets, ctx.metrics, ctx.ingest
     require_configured(secrets.discord, "discord", "VIGIE_DISCORD_PUBLIC_KEY", metrics)
     body = await read_request(request, "discord", settings, metrics)
     with refusals("discord", metrics):
@@ -376,11 +386,9 @@ async def discord_webhook(
 @_post("/mastodon", "Mastodon admin webhooks: status.created, status.updated, report.created")
 async def mastodon_webhook(
     request: Request,
-    settings: SettingsDep,
-    secrets: SecretsDep,
-    metrics: MetricsDep,
-    ingest: IngestDep,
+    ctx: WebhookDep,
 ) -> Response:
+    settings, secrets, metrics, ingest = ctx.settings, ctx.secrets, ctx.metrics, ctx.ingest
     require_configured(secrets.mastodon, "mastodon", "VIGIE_MASTODON_WEBHOOK_SECRET", metrics)
     body = await read_request(request, "mastodon", settings, metrics)
     with refusals("mastodon", metrics):
@@ -400,11 +408,9 @@ _GENERIC_BODY: dict[str, Any] = {
 @_post("/generic", "Any source signing X-Vigie-Timestamp + body with HMAC-SHA256", _GENERIC_BODY)
 async def generic_webhook(
     request: Request,
-    settings: SettingsDep,
-    secrets: SecretsDep,
-    metrics: MetricsDep,
-    ingest: IngestDep,
+    ctx: WebhookDep,
 ) -> Response:
+    settings, secrets, metrics, ingest = ctx.settings, ctx.secrets, ctx.metrics, ctx.ingest
     require_configured(secrets.generic, "generic", "VIGIE_GENERIC_WEBHOOK_SECRET", metrics)
     body = await read_request(request, "generic", settings, metrics)
     with refusals("generic", metrics):
