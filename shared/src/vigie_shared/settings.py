@@ -35,7 +35,7 @@ class CommonSettings(BaseSettings):
         """Builds settings from the environment; VIGIE_SECRETS_DIR adds a directory of secret files."""
         secrets_dir = os.environ.get("VIGIE_SECRETS_DIR")
         if secrets_dir:
-            return cls(_secrets_dir=secrets_dir, **overrides)  # type: ignore[call-arg]
+            return cls(_secrets_dir=secrets_dir, **overrides)
         return cls(**overrides)
 
     @property

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import structlog
 from vigie_shared.bus import EventPublisher, Message, decode
 from vigie_shared.events import event_id_for
-from vigie_shared.events.v1 import ModerationDecided, ReplyDrafted
+from vigie_shared.events.v1 import DraftSource, ModerationDecided, ReplyDrafted
 
 from vigie_responder.adapters.store import DraftRow, DraftStatus, DraftStore
 from vigie_responder.domain.drafting import draft_for, wants_reply
@@ -57,7 +57,7 @@ class DraftingHandler:
                     comment=ref,
                     draft_id=draft_id,
                     text=stored.text,
-                    source=stored.source,  # type: ignore[arg-type]
+                    source=DraftSource(stored.source),
                     language=stored.language,
                 ),
                 correlationid=event.correlationid,

@@ -155,7 +155,7 @@ class SqliteConsumer:
             f"SELECT topic, position FROM offsets WHERE grp = ? AND topic IN ({marks})",  # noqa: S608
             (self._group, *self._topics),
         )
-        committed = dict(rows)
+        committed: dict[str, int] = {str(topic): int(position) for topic, position in rows}
         self._positions = {topic: committed.get(topic, 0) for topic in self._topics}
 
     async def fetch(self, max_records: int, timeout: float) -> list[Message]:

@@ -88,6 +88,6 @@ class Envelope(BaseModel, Generic[D]):
             raise EnvelopeError(f"unknown event type {attrs['type']!r}") from None
         try:
             data = model.model_validate_json(body)
-            return Envelope[EventData](**attrs, data=data)  # type: ignore[arg-type]
+            return Envelope[EventData](**attrs, data=data)
         except ValueError as invalid:
             raise EnvelopeError(f"invalid {attrs['type']} body: {invalid}") from None
