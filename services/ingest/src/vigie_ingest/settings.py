@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 from vigie_shared.settings import CommonSettings
 
@@ -62,6 +62,13 @@ class IngestSettings(CommonSettings):
         if self.bus_url.startswith("sqlite:///"):
             return Path(self.bus_url.removeprefix("sqlite:///")).parent / "ingest-state.db"
         return Path("var/ingest-state.db")
+
+    @model_validator(mode="after")
+    def _pseudonyms_in_production(self) -> IngestSettings:
+        # Without the key no comment can be published; better to refuse to start than to 503 all day.
+        if self.environment == "production" and self.pseudonym_key is None:
+            raise ValueError("production needs VIGIE_PSEUDONYM_KEY")
+        return self
 
     @field_validator("youtube_channel_ids", mode="before")
     @classmethod

@@ -75,7 +75,12 @@ class YouTubePoller:
 
     async def run(self) -> None:
         while True:
-            delay = await self.poll_once()
+            try:
+                delay = await self.poll_once()
+            except StoreUnavailable as error:
+                # The quota record is unreadable: wait a full interval rather than spend blind.
+                log.warning("youtube_state_unavailable", error=str(error))
+                delay = self._interval
             await asyncio.sleep(delay)
 
     async def poll_once(self, now: datetime | None = None) -> float:
