@@ -17,6 +17,7 @@ from vigie_shared.events.v1 import (
     Action,
     CommentChange,
     CommentReceived,
+    Keyed,
     ModerationDecided,
     PlatformAction,
     PlatformActionKind,
@@ -26,7 +27,7 @@ from vigie_shared.events.v1 import (
 
 from vigie_moderator.adapters.store import ReviewRow, ReviewStore, now
 from vigie_moderator.domain.policies import PolicySource
-from vigie_moderator.domain.policy import decide
+from vigie_moderator.domain.policy import Policy, decide
 from vigie_moderator.domain.scores import Scorer, TextScores
 
 log = structlog.get_logger("vigie.moderator")
@@ -60,15 +61,37 @@ class ModerationHandler:
             return
         # onnxruntime releases the GIL: scoring in a thread keeps the HTTP side answering.
         scored = await asyncio.to_thread(self._scorer.score, [c.text for _, c in comments])
+        policies: dict[str, tuple[Policy, Policy | None]] = {}
+        reviews: list[ReviewRow] = []
+        outgoing: list[Envelope[Keyed]] = []
         for (event, comment), scores in zip(comments, scored, strict=True):
-            with structlog.contextvars.bound_contextvars(event_id=event.id, correlation_id=event.correlationid):
-                await self._decide(event, comment, scores)
+            community = comment.comment.community
+            if community not in policies:
+                policies[community] = (
+                    await self._policies.live(community),
+                    await self._policies.shadow(community),
+                )
+            live, candidate = policies[community]
+            with structlog.contextvars.bound_contextvars(
+                event_id=event.id, correlation_id=event.correlationid
+            ):
+                review, events = self._decide(event, comment, scores, live, candidate)
+            if review is not None:
+                reviews.append(review)
+            outgoing += events
+        # The queue entries are durable before the decisions that point at them are announced.
+        await self._reviews.add_if_absent(*reviews)
+        await self._publisher.publish_all(outgoing)
 
-    async def _decide(self, event: Envelope[EventData], comment: CommentReceived, scores: TextScores) -> None:
-        community = comment.comment.community
-        policy = await self._policies.live(community)
+    def _decide(
+        self,
+        event: Envelope[EventData],
+        comment: CommentReceived,
+        scores: TextScores,
+        policy: Policy,
+        candidate: Policy | None,
+    ) -> tuple[ReviewRow | None, list[Envelope[Keyed]]]:
         decision = decide(policy, scores, comment.text, comment.author.pseudonym)
-        candidate = await self._policies.shadow(community)
         shadow = None
         if candidate is not None:
             tried = decide(candidate, scores, comment.text, comment.author.pseudonym)
@@ -77,25 +100,24 @@ class ModerationHandler:
             )
         decided_id = event_id_for("moderation.decided", event.id)
         review_id = decided_id if decision.action is Action.REVIEW else None
+        review = None
         if review_id is not None:
-            await self._reviews.add_if_absent(
-                ReviewRow(
-                    id=review_id,
-                    platform=comment.comment.platform.value,
-                    community=community,
-                    thread_id=comment.comment.thread_id,
-                    comment_id=comment.comment.comment_id,
-                    correlation_id=event.correlationid,
-                    author_pseudonym=comment.author.pseudonym,
-                    text=comment.text,
-                    language=scores.language,
-                    scores=dict(scores.scores),
-                    reasons=decision.reasons,
-                    categories=decision.categories,
-                    policy_version=decision.policy_version,
-                    status="pending",
-                    created_at=now(),
-                )
+            review = ReviewRow(
+                id=review_id,
+                platform=comment.comment.platform.value,
+                community=comment.comment.community,
+                thread_id=comment.comment.thread_id,
+                comment_id=comment.comment.comment_id,
+                correlation_id=event.correlationid,
+                author_pseudonym=comment.author.pseudonym,
+                text=comment.text,
+                language=scores.language,
+                scores=dict(scores.scores),
+                reasons=decision.reasons,
+                categories=decision.categories,
+                policy_version=decision.policy_version,
+                status="pending",
+                created_at=now(),
             )
         decided = ModerationDecided(
             comment=comment.comment,
@@ -110,13 +132,13 @@ class ModerationHandler:
             shadow=shadow,
             review_id=review_id,
         )
-        await self._publisher.publish(
+        events: list[Envelope[Keyed]] = [
             self._publisher.envelope(decided, correlationid=event.correlationid, id=decided_id)
-        )
+        ]
         kind = PLATFORM_ACTIONS.get(decision.action)
         if kind is not None:
             action_id = event_id_for("platform.action", decided_id)
-            await self._publisher.publish(
+            events.append(
                 self._publisher.envelope(
                     PlatformAction(
                         comment=comment.comment,
@@ -136,3 +158,4 @@ class ModerationHandler:
             shadow_action=shadow.action.value if shadow else None,
             language=scores.language,
         )
+        return review, events

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vigie_shared.bus.port import Bus, BusUnavailable, Consumer, Headers, Message
+from vigie_shared.bus.port import Bus, BusUnavailable, Consumer, Headers, Message, OutgoingRecord
 from vigie_shared.bus.publisher import EventPublisher
 from vigie_shared.bus.runner import (
     BatchHandler,
@@ -41,6 +41,7 @@ __all__ = [
     "Headers",
     "Message",
     "MessageHandler",
+    "OutgoingRecord",
     "PoisonMessage",
     "decode",
     "open_bus",

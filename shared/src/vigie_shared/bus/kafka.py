@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import heapq
 import contextlib
+import heapq
 from collections.abc import Sequence
 
 import structlog
@@ -17,7 +17,7 @@ from aiokafka.errors import (
     TopicAlreadyExistsError,
 )
 
-from vigie_shared.bus.port import BusUnavailable, Headers, Message
+from vigie_shared.bus.port import BusUnavailable, Headers, Message, OutgoingRecord
 
 log = structlog.get_logger(__name__)
 
@@ -80,10 +80,7 @@ class KafkaBus:
             if missing:
                 with contextlib.suppress(TopicAlreadyExistsError):
                     await admin.create_topics(
-                        [
-                            NewTopic(t, num_partitions=self._partitions, replication_factor=1)
-                            for t in missing
-                        ]
+                        [NewTopic(t, num_partitions=self._partitions, replication_factor=1) for t in missing]
                     )
         except KafkaError as error:
             raise BusUnavailable(f"kafka admin failed: {error}") from error
@@ -108,6 +105,24 @@ class KafkaBus:
         except KafkaError as error:
             raise BusUnavailable(f"kafka did not acknowledge: {error}") from error
 
+    async def publish_many(self, records: Sequence[OutgoingRecord]) -> None:
+        if self._producer is None:
+            raise BusUnavailable("kafka producer is not started")
+        try:
+            # Queued in order, then awaited together: the idempotent producer keeps each partition's order.
+            pending = [
+                await self._producer.send(
+                    self._prefix + r.topic,
+                    r.value,
+                    key=r.key.encode() if r.key is not None else None,
+                    headers=list(r.headers),
+                )
+                for r in records
+            ]
+            await asyncio.gather(*pending)
+        except KafkaError as error:
+            raise BusUnavailable(f"kafka did not acknowledge: {error}") from error
+
     def consumer(self, group: str, topics: Sequence[str]) -> KafkaConsumer:
         return KafkaConsumer(
             self._bootstrap,
@@ -128,9 +143,7 @@ class KafkaBus:
 
 
 class KafkaConsumer:
-    def __init__(
-        self, bootstrap: str, group: str, topics: list[str], prefix: str, client_id: str
-    ) -> None:
+    def __init__(self, bootstrap: str, group: str, topics: list[str], prefix: str, client_id: str) -> None:
         self._prefix = prefix
         self._consumer = AIOKafkaConsumer(
             *topics,
@@ -153,9 +166,7 @@ class KafkaConsumer:
         await self._consumer.stop()
 
     async def fetch(self, max_records: int, timeout: float) -> list[Message]:
-        batches = await self._consumer.getmany(
-            timeout_ms=int(timeout * 1000), max_records=max_records
-        )
+        batches = await self._consumer.getmany(timeout_ms=int(timeout * 1000), max_records=max_records)
         # Partitions are merged by record timestamp, each kept in its own order: a service reading several
         # topics (audit) then sees a cause before its effect even when both arrive in one fetch.
         merged = heapq.merge(*batches.values(), key=lambda record: record.timestamp)

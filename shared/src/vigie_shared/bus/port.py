@@ -24,6 +24,14 @@ class Message:
 Headers = Sequence[tuple[str, bytes]]
 
 
+@dataclass(frozen=True, slots=True)
+class OutgoingRecord:
+    topic: str
+    key: str | None
+    value: bytes
+    headers: Headers = ()
+
+
 class Consumer(Protocol):
     async def start(self) -> None: ...
 
@@ -45,6 +53,10 @@ class Bus(Protocol):
 
     async def publish(self, topic: str, key: str | None, value: bytes, headers: Headers) -> None:
         """Returns only once the record is durable; raises BusUnavailable otherwise."""
+        ...
+
+    async def publish_many(self, records: Sequence[OutgoingRecord]) -> None:
+        """All durable when it returns, each key's records in the given order; raises BusUnavailable otherwise."""
         ...
 
     def consumer(self, group: str, topics: Sequence[str]) -> Consumer: ...

@@ -110,9 +110,7 @@ class ConsumerLoop:
             await self._handle_batch(batch)
             await consumer.commit(batch)
             if self._metrics is not None:
-                self._metrics.handle_latency.labels(group=self.group).observe(
-                    time.perf_counter() - started
-                )
+                self._metrics.handle_latency.labels(group=self.group).observe(time.perf_counter() - started)
 
     async def _handle_batch(self, batch: Sequence[Message]) -> None:
         if self._batch_handler is not None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from vigie_shared.bus.port import BusUnavailable, Headers, Message
+from vigie_shared.bus.port import BusUnavailable, Headers, Message, OutgoingRecord
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -76,15 +76,37 @@ class SqliteBus:
             self._db = None
 
     async def publish(self, topic: str, key: str | None, value: bytes, headers: Headers) -> None:
+        await self.publish_many([OutgoingRecord(topic, key, value, headers)])
+
+    async def publish_many(self, records: Sequence[OutgoingRecord]) -> None:
         if self._db is None:
             raise BusUnavailable("embedded bus is not started")
-        encoded = json.dumps({name: raw.decode() for name, raw in headers})
+        if not records:
+            return
+        now = time.time()
+        rows = [
+            (
+                self._prefix + r.topic,
+                r.key,
+                r.value,
+                json.dumps({name: raw.decode() for name, raw in r.headers}),
+                now,
+            )
+            for r in records
+        ]
         try:
             async with self._lock:
-                await self._db.execute(
-                    "INSERT INTO records (topic, key, value, headers, created) VALUES (?, ?, ?, ?, ?)",
-                    (self._prefix + topic, key, value, encoded, time.time()),
-                )
+                # One transaction, one fsync, for the whole batch.
+                await self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    await self._db.executemany(
+                        "INSERT INTO records (topic, key, value, headers, created) VALUES (?, ?, ?, ?, ?)",
+                        rows,
+                    )
+                except BaseException:
+                    await self._db.execute("ROLLBACK")
+                    raise
+                await self._db.execute("COMMIT")
         except aiosqlite.Error as error:
             raise BusUnavailable(f"embedded bus write failed: {error}") from error
 
@@ -106,9 +128,7 @@ class SqliteBus:
 class SqliteConsumer:
     lease_seconds = 10.0
 
-    def __init__(
-        self, path: Path, group: str, topics: list[str], prefix: str, poll_interval: float
-    ) -> None:
+    def __init__(self, path: Path, group: str, topics: list[str], prefix: str, poll_interval: float) -> None:
         self._path = path
         self._group = group
         self._topics = topics
@@ -126,9 +146,7 @@ class SqliteConsumer:
     async def stop(self) -> None:
         if self._db is None:
             return
-        await self._db.execute(
-            "DELETE FROM leases WHERE grp = ? AND owner = ?", (self._group, self._owner)
-        )
+        await self._db.execute("DELETE FROM leases WHERE grp = ? AND owner = ?", (self._group, self._owner))
         await self._db.close()
         self._db = None
 

@@ -60,15 +60,18 @@ class ReviewStore:
         async with self._engine.begin() as connection:
             await connection.run_sync(Base.metadata.create_all)
 
-    async def add_if_absent(self, row: ReviewRow) -> None:
+    async def add_if_absent(self, *rows: ReviewRow) -> None:
         """Idempotent on the review id, which derives from the event that asked for the review."""
-        values = {c.name: getattr(row, c.name) for c in ReviewRow.__table__.columns}
-        values.setdefault("status", "pending")
-        values["status"] = values["status"] or "pending"
+        if not rows:
+            return
         insert = pg_insert if self._engine.dialect.name == "postgresql" else sqlite_insert
-        statement = insert(ReviewRow).values(**values).on_conflict_do_nothing(index_elements=["id"])
         async with self._sessions.begin() as session:
-            await session.execute(statement)
+            for row in rows:
+                values = {c.name: getattr(row, c.name) for c in ReviewRow.__table__.columns}
+                values["status"] = values["status"] or "pending"
+                await session.execute(
+                    insert(ReviewRow).values(**values).on_conflict_do_nothing(index_elements=["id"])
+                )
 
     async def pending(
         self,

@@ -1,0 +1,309 @@
+"""Moderator throughput: raw onnxruntime, the scorer adapter, POST /v1/score and the whole consumer.
+
+All figures come from one run on one machine, so their ratios mean something even on a noisy host:
+the adapter and service overheads are read against the raw onnxruntime figure printed beside them.
+Texts are synthetic French and English comments built here; no data set text is read or printed.
+
+    uv run python bench/moderator/run.py [--texts 2000] [--bus-url kafka://127.0.0.1:9092]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import numpy as np
+import onnxruntime as ort
+
+from vigie_moderator.adapters.onnx_scorer import (
+    DEFAULT_MODELS_DIR,
+    OnnxScorer,
+    read_manifest,
+    session_options,
+)
+from vigie_moderator.domain.scores import fold_text, spam_signals
+from vigie_shared.auth import Role, TokenEntry, hash_token, write_token_file
+from vigie_shared.bus import decode, open_bus
+from vigie_shared.events import Envelope
+from vigie_shared.events.v1 import TOPICS, Author, CommentReceived, CommentRef, Platform
+
+BATCHES = (1, 16, 64)
+ROOT = Path(__file__).resolve().parents[2]
+
+_EN = [
+    "great video",
+    "thanks for sharing",
+    "when is the next live",
+    "this is so stupid",
+    "you are an idiot",
+    "subscribe to my channel",
+    "check out http://spam.example",
+    "I love this product",
+    "worst service ever",
+    "can someone help me with my order",
+    "lol",
+    "nobody cares about your opinion",
+]
+_FR = [
+    "super vidéo",
+    "merci pour le partage",
+    "c'est quand le prochain live",
+    "c'est vraiment nul",
+    "t'es un crétin",
+    "abonnez-vous à ma chaîne",
+    "j'adore ce produit",
+    "service client catastrophique",
+    "quelqu'un peut m'aider pour ma commande",
+    "mdr",
+    "personne ne t'a demandé ton avis",
+]
+
+
+def corpus(n: int, seed: int = 7) -> list[str]:
+    rng = random.Random(seed)
+    texts = []
+    for _ in range(n):
+        words = _EN if rng.random() < 0.5 else _FR
+        texts.append(
+            " ".join(rng.choice(words) for _ in range(rng.randint(1, 4))) + rng.choice(["", "!", "?", " 😀"])
+        )
+    return texts
+
+
+def rss_mib(pid: int | str = "self") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def raw_onnxruntime(texts: list[str], batch: int) -> float:
+    """The three ONNX graphs alone, fed pre-folded input: the ceiling every other figure is compared to."""
+    artifacts = read_manifest(DEFAULT_MODELS_DIR)
+    sessions = {
+        name: ort.InferenceSession(
+            str(artifacts[name].path), session_options(1), providers=["CPUExecutionProvider"]
+        )
+        for name in ("toxicity", "spam", "sentiment")
+    }
+    chunks = [texts[i : i + batch] for i in range(0, len(texts), batch)]
+    feeds = []
+    for chunk in chunks:
+        folded = np.array([fold_text(t) for t in chunk], dtype=object).reshape(-1, 1)
+        signals = np.array([spam_signals(t) for t in chunk], dtype=np.float32)
+        feeds.append((folded, signals))
+    started = time.perf_counter()
+    for folded, signals in feeds:
+        sessions["toxicity"].run(["probabilities"], {"text": folded})
+        sessions["spam"].run(["probabilities"], {"text": folded, "signals": signals})
+        sessions["sentiment"].run(["probabilities"], {"text": folded})
+    return len(texts) / (time.perf_counter() - started)
+
+
+def adapter(scorer: OnnxScorer, texts: list[str], batch: int) -> float:
+    started = time.perf_counter()
+    for i in range(0, len(texts), batch):
+        scorer.score(texts[i : i + batch])
+    return len(texts) / (time.perf_counter() - started)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_service(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "vigie_moderator"],
+            env={**os.environ, **env, "VIGIE_PORT": str(port), "VIGIE_LOG_LEVEL": "WARNING"},
+            stdout=out,
+            stderr=out,
+        )
+
+
+async def wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    end = time.monotonic() + timeout
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        while time.monotonic() < end:
+            if process.poll() is not None:
+                raise RuntimeError("moderator exited during start-up")
+            try:
+                if (await client.get("/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise TimeoutError("moderator not ready")
+
+
+async def score_endpoint(port: int, token: str, texts: list[str], batch: int) -> float:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+        headers = {"Authorization": f"Bearer {token}"}
+        started = time.perf_counter()
+        for i in range(0, len(texts), batch):
+            response = await client.post(
+                "/v1/score", json={"texts": texts[i : i + batch], "community": "bench"}, headers=headers
+            )
+            response.raise_for_status()
+        return len(texts) / (time.perf_counter() - started)
+
+
+async def consumer(bus_url: str, workdir: Path, texts: list[str], batch: int, token_file: Path) -> float:
+    """Comments already on the bus; the clock runs from the service's start of work to the last decision."""
+    prefix = f"bench{uuid.uuid4().hex[:8]}."
+    bus = open_bus(bus_url, client_id="bench", topic_prefix=prefix)
+    await bus.start()
+    now = datetime.now(UTC)
+    for n, text in enumerate(texts):
+        event = Envelope.wrap(
+            CommentReceived(
+                comment=CommentRef(
+                    platform=Platform.GENERIC, community="bench", thread_id=str(n % 50), comment_id=str(n)
+                ),
+                author=Author(pseudonym="psn_bench"),
+                text=text,
+                created_at=now,
+                received_at=now,
+            ),
+            source="vigie/bench",
+            correlationid=str(n),
+        )
+        await bus.publish(TOPICS["comment.received"], event.data.key(), event.body(), event.headers())
+    port = free_port()
+    env = {
+        "VIGIE_BUS_URL": bus_url,
+        "VIGIE_BUS_TOPIC_PREFIX": prefix,
+        "VIGIE_CONSUMER_GROUP": f"{prefix}moderator",
+        "VIGIE_DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/{prefix}db",
+        "VIGIE_API_TOKENS_FILE": str(token_file),
+        "VIGIE_BATCH_MAX_RECORDS": str(batch),
+    }
+    reader = bus.consumer(f"{prefix}reader", [TOPICS["moderation.decided"]])
+    await reader.start()
+    process = start_service(env, port, workdir / "consumer.log")
+    try:
+        first: float | None = None
+        seen = 0
+        end = time.monotonic() + 600
+        while seen < len(texts) and time.monotonic() < end:
+            got = await reader.fetch(1000, 0.2)
+            if got and first is None:
+                first = time.perf_counter()
+                first_count = len(got)
+            seen += len(got)
+            for message in got[:1]:
+                decode(message)
+        if first is None or seen < len(texts):
+            raise RuntimeError(f"only {seen} of {len(texts)} decisions arrived")
+        # Start-up (model loading, group join) is excluded: measured from the first decision seen.
+        return (seen - first_count) / (time.perf_counter() - first)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        await reader.stop()
+        await bus.close()
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return f"{platform.node()}, {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, onnxruntime {ort.__version__}"
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--texts", type=int, default=2000)
+    parser.add_argument("--bus-url", default=None, help="default: an embedded SQLite bus in a temp dir")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    args = parser.parse_args()
+    texts = corpus(args.texts)
+    rows: list[tuple[str, int, float]] = []
+
+    before = rss_mib()
+    scorer = OnnxScorer.load(intra_op_threads=1)
+    loaded = rss_mib()
+    scorer.score(texts[:64])
+    for batch in BATCHES:
+        rows.append(("raw onnxruntime (3 graphs)", batch, raw_onnxruntime(texts, batch)))
+        rows.append(("OnnxScorer.score (+ language, explanations)", batch, adapter(scorer, texts, batch)))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        token = "vgt_bench_" + uuid.uuid4().hex
+        token_file = workdir / "tokens.json"
+        write_token_file(token_file, [TokenEntry(name="bench", sha256=hash_token(token), roles=[Role.ADMIN])])
+        bus_url = args.bus_url or f"sqlite:///{workdir}/bus.db"
+        port = free_port()
+        service = start_service(
+            {
+                "VIGIE_BUS_URL": bus_url,
+                "VIGIE_BUS_TOPIC_PREFIX": f"b{uuid.uuid4().hex[:6]}.",
+                "VIGIE_DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/score.db",
+                "VIGIE_API_TOKENS_FILE": str(token_file),
+            },
+            port,
+            workdir / "service.log",
+        )
+        try:
+            await wait_ready(port, service)
+            await score_endpoint(port, token, texts[:128], 16)
+            service_rss = rss_mib(service.pid)
+            for batch in BATCHES:
+                rows.append(
+                    ("POST /v1/score (1 client)", batch, await score_endpoint(port, token, texts, batch))
+                )
+        finally:
+            service.terminate()
+            service.wait(timeout=30)
+        for batch in BATCHES:
+            rows.append(
+                (
+                    f"consumer, bus in -> decision out ({bus_url.split(':')[0]})",
+                    batch,
+                    await consumer(bus_url, workdir, texts, batch, token_file),
+                )
+            )
+
+    raw = {batch: value for name, batch, value in rows if name.startswith("raw")}
+    lines = [
+        f"# Moderator benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        f"Machine: {machine()}. ONNX sessions use 1 intra-op thread, so texts/s is per core.",
+        f"{args.texts} synthetic fr/en comments per figure.",
+        "",
+        "| path | batch | texts/s | share of raw onnxruntime at that batch |",
+        "|---|---:|---:|---:|",
+        *(f"| {name} | {batch} | {value:,.0f} | {value / raw[batch]:.0%} |" for name, batch, value in rows),
+        "",
+        f"Memory: bench process {before:.0f} MiB before loading the models, {loaded:.0f} MiB after "
+        f"(+{loaded - before:.0f} MiB); the moderator service with all models loaded, after warm-up: "
+        f"{service_rss:.0f} MiB RSS.",
+        "",
+    ]
+    report = "\n".join(lines)
+    print(report)
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"moderator-{datetime.now(UTC):%Y-%m-%d}.md"
+    path.write_text(report)
+    print(f"written to {path}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
