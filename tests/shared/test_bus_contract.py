@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 
 import pytest
-from vigie_shared.bus import Bus, ConsumerLoop, Message, decode, open_bus
+from vigie_shared.bus import Bus, ConsumerLoop, Message, OutgoingRecord, decode, open_bus
 from vigie_shared.events import Envelope
 from vigie_shared.events.v1 import (
     DEADLETTER_TOPIC,
@@ -207,3 +207,18 @@ async def test_a_reader_of_several_topics_sees_causes_before_effects(bus: Bus) -
     for n in range(5):
         mine = [m.value.decode() for m in got if m.key == f"thread-{n}"]
         assert mine == [f"{topic}:{n}" for topic in topics]
+
+
+async def test_publish_many_lands_everything_in_order(bus: Bus) -> None:
+    records = [
+        OutgoingRecord(TOPICS["comment.received"], f"k{n % 3}", f"{n}".encode(), [("ce_id", str(n).encode())])
+        for n in range(30)
+    ]
+    await bus.publish_many(records)
+    got = await collect(bus, "g-many", 30)
+    assert len(got) == 30
+    for key in ("k0", "k1", "k2"):
+        values = [int(m.value) for m in got if m.key == key]
+        assert values == sorted(values)
+        assert len(values) == 10
+    assert {m.headers["ce_id"] for m in got} == {str(n) for n in range(30)}
