@@ -1,13 +1,26 @@
-"""Idempotency keys and poller cursors in one small SQLite file, so both survive a restart."""
+"""Idempotency keys and poller cursors in one small SQLite file, so both survive a restart.
+
+Each aiosqlite call is a hop to its worker thread, which costs more than the query. So lookups made
+while one is in flight are answered together by the next query, and recorded keys are written
+behind, a batch at a time, within `flush_delay` seconds. A key not yet written is still seen (it is
+held in memory until then). What a crash loses is at most the last batch of keys, for deliveries
+that were already answered 2xx: a platform re-sends those only by mistake, and consumers are
+idempotent on the event id, which is deterministic.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Iterable
 from pathlib import Path
 
 import aiosqlite
+import structlog
 
 from vigie_ingest.domain.ports import StoreUnavailable
+
+log = structlog.get_logger("vigie.ingest.state")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS idempotency (
@@ -23,21 +36,27 @@ CREATE TABLE IF NOT EXISTS cursors (
 
 _MAX_PARAMS = 500  # below SQLite's host-parameter limit, with room to spare
 
+_Lookup = tuple[list[str], "asyncio.Future[dict[str, float]]"]
+
 
 class SqliteState:
     """Implements IdempotencyStore and CursorStore on one aiosqlite connection."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, flush_delay: float = 0.01) -> None:
         self._path = path
+        self._flush_delay = flush_delay
         self._db: aiosqlite.Connection | None = None
+        self._unwritten: dict[str, float] = {}
+        self._flusher: asyncio.Task[None] | None = None
+        self._lookups: list[_Lookup] = []
+        self._reader: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         try:
             db = await aiosqlite.connect(self._path, timeout=30, isolation_level=None)
             await db.execute("PRAGMA journal_mode=WAL")
-            # NORMAL, not FULL: a key lost in a power cut only lets one retry through twice, and
-            # consumers are idempotent on the (deterministic) event id. The bus itself stays FULL.
+            # NORMAL, not FULL: see the module docstring. The bus itself stays FULL.
             await db.execute("PRAGMA synchronous=NORMAL")
             await db.execute("PRAGMA busy_timeout=30000")
             await db.executescript(_SCHEMA)
@@ -46,7 +65,14 @@ class SqliteState:
         self._db = db
 
     async def close(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+            self._flusher = None
         if self._db is not None:
+            with contextlib.suppress(StoreUnavailable):
+                await self.flush()
             await self._db.close()
             self._db = None
 
@@ -55,38 +81,96 @@ class SqliteState:
             raise StoreUnavailable("ingest state store is not started")
         return self._db
 
+    # --- idempotency keys ------------------------------------------------------------------
+
     async def seen(self, keys: Iterable[str], now: float) -> set[str]:
         wanted = list(dict.fromkeys(keys))
-        found: set[str] = set()
+        found = {key for key in wanted if self._unwritten.get(key, 0.0) > now}
+        rest = [key for key in wanted if key not in found]
+        if not rest:
+            return found
+        self._conn()
+        future: asyncio.Future[dict[str, float]] = asyncio.get_running_loop().create_future()
+        self._lookups.append((rest, future))
+        if self._reader is None:
+            self._reader = asyncio.create_task(self._answer_lookups(), name="idempotency-lookups")
+        stored = await future
+        return found | {key for key in rest if stored.get(key, 0.0) > now}
+
+    async def _answer_lookups(self) -> None:
+        # Lookups that arrive while a query runs wait for the next one and share it.
         try:
-            for start in range(0, len(wanted), _MAX_PARAMS):
-                chunk = wanted[start : start + _MAX_PARAMS]
+            while self._lookups:
+                batch, self._lookups = self._lookups, []
+                keys = list(dict.fromkeys(key for wanted, _ in batch for key in wanted))
+                try:
+                    stored = await self._read(keys)
+                except StoreUnavailable as error:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(error)
+                    continue
+                for _, future in batch:
+                    if not future.done():  # a disconnected client's request may be cancelled
+                        future.set_result(stored)
+        finally:
+            self._reader = None
+
+    async def _read(self, keys: list[str]) -> dict[str, float]:
+        stored: dict[str, float] = {}
+        try:
+            for start in range(0, len(keys), _MAX_PARAMS):
+                chunk = keys[start : start + _MAX_PARAMS]
                 marks = ",".join("?" * len(chunk))
                 rows = await self._conn().execute_fetchall(
-                    f"SELECT key FROM idempotency WHERE key IN ({marks}) AND expires > ?",  # noqa: S608
-                    (*chunk, now),
+                    f"SELECT key, expires FROM idempotency WHERE key IN ({marks})",  # noqa: S608
+                    chunk,
                 )
-                found.update(row[0] for row in rows)
+                stored.update((str(key), float(expires)) for key, expires in rows)
         except aiosqlite.Error as error:
             raise StoreUnavailable(f"idempotency read failed: {error}") from error
-        return found
+        return stored
 
     async def remember(self, key: str, expires: float) -> None:
+        self._conn()
+        self._unwritten[key] = max(expires, self._unwritten.get(key, 0.0))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_soon(), name="idempotency-flush")
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(self._flush_delay)
         try:
-            await self._conn().execute(
+            await self.flush()
+        except StoreUnavailable as error:
+            # Kept in memory: they are still seen, and the next key recorded retries the write.
+            log.warning("idempotency_write_failed", error=str(error), unwritten=len(self._unwritten))
+
+    async def flush(self) -> None:
+        """Writes every recorded key now (also done on close)."""
+        if not self._unwritten:
+            return
+        batch = dict(self._unwritten)
+        try:
+            await self._conn().executemany(
                 "INSERT INTO idempotency (key, expires) VALUES (?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET expires = MAX(expires, excluded.expires)",
-                (key, expires),
+                list(batch.items()),
             )
         except aiosqlite.Error as error:
             raise StoreUnavailable(f"idempotency write failed: {error}") from error
+        for key, expires in batch.items():
+            if self._unwritten.get(key) == expires:
+                del self._unwritten[key]
 
     async def purge(self, now: float) -> int:
+        await self.flush()
         try:
             cursor = await self._conn().execute("DELETE FROM idempotency WHERE expires <= ?", (now,))
         except aiosqlite.Error as error:
             raise StoreUnavailable(f"idempotency purge failed: {error}") from error
         return cursor.rowcount
+
+    # --- cursors ---------------------------------------------------------------------------
 
     async def get(self, name: str) -> str | None:
         try:
