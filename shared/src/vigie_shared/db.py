@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import ClassVar, TypeVar
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
+from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 
@@ -61,3 +67,46 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
+
+
+class SqlStore:
+    """Base of the services' stores: one engine, its sessions, its schema, idempotent inserts."""
+
+    metadata: ClassVar[MetaData]
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def create_schema(self) -> None:
+        async with self._engine.begin() as connection:
+            await connection.run_sync(self.metadata.create_all)
+
+    async def insert_absent(
+        self, session: AsyncSession, rows: Sequence[DeclarativeBase], key: str = "id"
+    ) -> None:
+        """Inserts the rows whose key is not stored yet: how a redelivered event stays a no-op."""
+        insert = pg_insert if self._engine.dialect.name == "postgresql" else sqlite_insert
+        for row in rows:
+            model = type(row)
+            values = {column.name: getattr(row, column.name) for column in model.__table__.columns}
+            await session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=[key]))
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+
+StoreT = TypeVar("StoreT", bound=SqlStore)
+
+
+@asynccontextmanager
+async def open_store(store_type: type[StoreT], url: str) -> AsyncIterator[StoreT]:
+    """A store on its own engine, schema created, engine disposed on the way out."""
+    engine = create_engine(url)
+    try:
+        store = store_type(engine)
+        await store.create_schema()
+        yield store
+    finally:
+        await engine.dispose()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
 
 from vigie_shared.auth import TokenStore
 from vigie_shared.bus import (
@@ -86,6 +86,14 @@ def serve(create_app: Callable[[Any], FastAPI], settings: CommonSettings) -> Non
 
     configure_logging(settings.log_level, settings.log_json)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+
+
+def get_publisher(request: Request) -> EventPublisher:
+    runtime: BusRuntime = request.app.state.runtime
+    return runtime.publisher
+
+
+PublisherDep = Annotated[EventPublisher, Depends(get_publisher)]
 
 
 def start_consumer(

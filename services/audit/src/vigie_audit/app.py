@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from vigie_shared.db import create_engine
+from vigie_shared.db import open_store
 from vigie_shared.events.v1 import ALL_TOPICS
 from vigie_shared.metrics import ServiceMetrics
 from vigie_shared.service import bus_runtime, new_app, start_consumer
@@ -21,21 +21,16 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url)
-        store = AuditStore(engine)
-        await store.create_schema()
-        app.state.engine = engine
-        app.state.audit = store
-        try:
-            async with bus_runtime(settings, metrics) as runtime:
-                handler = AuditHandler(store)
-                start_consumer(
-                    runtime, settings, metrics, topics=list(ALL_TOPICS), handler=handler.handle
-                )
-                app.state.runtime = runtime
-                yield
-        finally:
-            await engine.dispose()
+        async with (
+            open_store(AuditStore, settings.database_url) as store,
+            bus_runtime(settings, metrics) as runtime,
+        ):
+            app.state.engine = store.engine
+            app.state.audit = store
+            handler = AuditHandler(store)
+            start_consumer(runtime, settings, metrics, topics=list(ALL_TOPICS), handler=handler.handle)
+            app.state.runtime = runtime
+            yield
 
     app = new_app(
         settings,

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 from vigie_shared.auth import Principal, Role, require
-from vigie_shared.bus import BusUnavailable, EventPublisher
+from vigie_shared.bus import BusUnavailable
 from vigie_shared.events import event_id_for
 from vigie_shared.events.v1 import (
     Action,
@@ -22,6 +22,7 @@ from vigie_shared.events.v1 import (
     PlatformActionStatus,
     ReviewVerdict,
 )
+from vigie_shared.service import PublisherDep
 
 from vigie_moderator.adapters.policies import ConcurrentPolicyChange, PolicyMode, SqlPolicies
 from vigie_moderator.adapters.store import ReviewAlreadyDecided, ReviewNotFound, ReviewRow, ReviewStore
@@ -51,13 +52,7 @@ def get_reviews(request: Request) -> ReviewStore:
     return reviews
 
 
-def get_publisher(request: Request) -> EventPublisher:
-    publisher: EventPublisher = request.app.state.runtime.publisher
-    return publisher
-
-
 ScorerDep = Annotated[Scorer, Depends(get_scorer)]
-PublisherDep = Annotated[EventPublisher, Depends(get_publisher)]
 PoliciesDep = Annotated[PolicySource, Depends(get_policies)]
 ReviewsDep = Annotated[ReviewStore, Depends(get_reviews)]
 

@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from vigie_shared.db import create_engine
+from vigie_shared.db import open_store
 from vigie_shared.events.v1 import TOPICS
 from vigie_shared.metrics import ServiceMetrics
 from vigie_shared.service import bus_runtime, new_app, start_consumer
@@ -36,29 +36,26 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.scorer = scorer or load_scorer(settings)
-        engine = create_engine(settings.database_url)
-        reviews = ReviewStore(engine)
-        await reviews.create_schema()
-        app.state.policies = policies or SqlPolicies(engine)
-        app.state.engine = engine
-        app.state.reviews = reviews
-        try:
-            async with bus_runtime(settings, metrics) as runtime:
-                handler = ModerationHandler(app.state.scorer, app.state.policies, reviews, runtime.publisher)
-                start_consumer(
-                    runtime,
-                    settings,
-                    metrics,
-                    topics=[TOPICS["comment.received"]],
-                    handler=handler.handle,
-                    batch_handler=handler.handle_batch,
-                    max_records=settings.batch_max_records,
-                    fetch_timeout=settings.batch_max_wait_seconds,
-                )
-                app.state.runtime = runtime
-                yield
-        finally:
-            await engine.dispose()
+        async with (
+            open_store(ReviewStore, settings.database_url) as reviews,
+            bus_runtime(settings, metrics) as runtime,
+        ):
+            app.state.engine = reviews.engine
+            app.state.reviews = reviews
+            app.state.policies = policies or SqlPolicies(reviews.engine)
+            handler = ModerationHandler(app.state.scorer, app.state.policies, reviews, runtime.publisher)
+            start_consumer(
+                runtime,
+                settings,
+                metrics,
+                topics=[TOPICS["comment.received"]],
+                handler=handler.handle,
+                batch_handler=handler.handle_batch,
+                max_records=settings.batch_max_records,
+                fetch_timeout=settings.batch_max_wait_seconds,
+            )
+            app.state.runtime = runtime
+            yield
 
     async def models_ready() -> str | None:
         return None if getattr(app.state, "scorer", None) is not None else "models not loaded"

@@ -11,6 +11,7 @@ from vigie_shared.auth import Principal, Role, require
 from vigie_shared.bus import BusUnavailable, EventPublisher
 from vigie_shared.events import event_id_for
 from vigie_shared.events.v1 import CommentRef, Platform, ReplyReviewed, ReplyVerdict
+from vigie_shared.service import PublisherDep
 
 from vigie_responder.adapters.store import (
     DraftAlreadyReviewed,
@@ -29,13 +30,7 @@ def get_drafts(request: Request) -> DraftStore:
     return drafts
 
 
-def get_publisher(request: Request) -> EventPublisher:
-    publisher: EventPublisher = request.app.state.runtime.publisher
-    return publisher
-
-
 DraftsDep = Annotated[DraftStore, Depends(get_drafts)]
-PublisherDep = Annotated[EventPublisher, Depends(get_publisher)]
 
 
 class DraftOut(BaseModel):
@@ -101,9 +96,7 @@ async def list_drafts(
 
 @router.get("/{draft_id}", summary="One draft")
 async def get_draft(draft_id: str, principal: Moderator, drafts: DraftsDep) -> DraftOut:
-    return DraftOut.model_validate(
-        await _accessible(drafts, draft_id, principal), from_attributes=True
-    )
+    return DraftOut.model_validate(await _accessible(drafts, draft_id, principal), from_attributes=True)
 
 
 async def _review(

@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from vigie_shared.db import create_engine
+from vigie_shared.db import open_store
 from vigie_shared.events.v1 import TOPICS
 from vigie_shared.metrics import ServiceMetrics
 from vigie_shared.service import bus_runtime, new_app, start_consumer
@@ -21,25 +21,22 @@ def create_app(settings: ResponderSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url)
-        drafts = DraftStore(engine)
-        await drafts.create_schema()
-        app.state.engine = engine
-        app.state.drafts = drafts
-        try:
-            async with bus_runtime(settings, metrics) as runtime:
-                handler = DraftingHandler(drafts, runtime.publisher)
-                start_consumer(
-                    runtime,
-                    settings,
-                    metrics,
-                    topics=[TOPICS["moderation.decided"]],
-                    handler=handler.handle,
-                )
-                app.state.runtime = runtime
-                yield
-        finally:
-            await engine.dispose()
+        async with (
+            open_store(DraftStore, settings.database_url) as store,
+            bus_runtime(settings, metrics) as runtime,
+        ):
+            app.state.engine = store.engine
+            app.state.drafts = store
+            handler = DraftingHandler(store, runtime.publisher)
+            start_consumer(
+                runtime,
+                settings,
+                metrics,
+                topics=[TOPICS["moderation.decided"]],
+                handler=handler.handle,
+            )
+            app.state.runtime = runtime
+            yield
 
     app = new_app(
         settings,

@@ -8,9 +8,8 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Integer, String, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from vigie_shared.db import UtcDateTime
+from vigie_shared.db import SqlStore, UtcDateTime
 
 from vigie_audit.domain.chain import GENESIS, ChainedEntry, entry_hash
 
@@ -53,14 +52,8 @@ def as_entry(row: AuditRow) -> ChainedEntry:
     )
 
 
-class AuditStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-
-    async def create_schema(self) -> None:
-        async with self._engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
+class AuditStore(SqlStore):
+    metadata = Base.metadata
 
     async def append(
         self,
@@ -84,9 +77,7 @@ class AuditStore:
             known = await session.scalar(select(AuditRow.seq).where(AuditRow.event_id == event_id))
             if known is not None:
                 return False
-            last = await session.scalar(
-                select(AuditRow.hash).order_by(AuditRow.seq.desc()).limit(1)
-            )
+            last = await session.scalar(select(AuditRow.hash).order_by(AuditRow.seq.desc()).limit(1))
             prev = last or GENESIS
             session.add(
                 AuditRow(

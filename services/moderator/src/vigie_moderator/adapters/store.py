@@ -6,11 +6,9 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import JSON, String, Text, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from vigie_shared.db import UtcDateTime
+from vigie_shared.db import SqlStore, UtcDateTime
 
 
 class Base(DeclarativeBase):
@@ -51,27 +49,15 @@ class ReviewAlreadyDecided(RuntimeError):
         self.verdict = verdict
 
 
-class ReviewStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-
-    async def create_schema(self) -> None:
-        async with self._engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
+class ReviewStore(SqlStore):
+    metadata = Base.metadata
 
     async def add_if_absent(self, *rows: ReviewRow) -> None:
         """Idempotent on the review id, which derives from the event that asked for the review."""
         if not rows:
             return
-        insert = pg_insert if self._engine.dialect.name == "postgresql" else sqlite_insert
         async with self._sessions.begin() as session:
-            for row in rows:
-                values = {c.name: getattr(row, c.name) for c in ReviewRow.__table__.columns}
-                values["status"] = values["status"] or "pending"
-                await session.execute(
-                    insert(ReviewRow).values(**values).on_conflict_do_nothing(index_elements=["id"])
-                )
+            await self.insert_absent(session, rows)
 
     async def pending(
         self,

@@ -7,11 +7,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import String, Text, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from vigie_shared.db import UtcDateTime
+from vigie_shared.db import SqlStore, UtcDateTime
 
 
 class Base(DeclarativeBase):
@@ -56,21 +53,12 @@ class DraftAlreadyReviewed(RuntimeError):
         self.status = status
 
 
-class DraftStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-
-    async def create_schema(self) -> None:
-        async with self._engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
+class DraftStore(SqlStore):
+    metadata = Base.metadata
 
     async def add_if_absent(self, row: DraftRow) -> None:
-        values = {c.name: getattr(row, c.name) for c in DraftRow.__table__.columns}
-        insert = pg_insert if self._engine.dialect.name == "postgresql" else sqlite_insert
-        statement = insert(DraftRow).values(**values).on_conflict_do_nothing(index_elements=["id"])
         async with self._sessions.begin() as session:
-            await session.execute(statement)
+            await self.insert_absent(session, [row])
 
     async def get(self, draft_id: str) -> DraftRow:
         async with self._sessions() as session:
