@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export PATH := $(HOME)/.local/bin:$(PATH)
-UV := uv
+# Recursive on purpose: evaluated after `install` has put uv in place on a fresh machine.
+UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 PYTEST_ARGS ?=
 # Ports of the test broker and database; override to run beside another checkout's.
 export VIGIE_KAFKA_PORT ?= 9092

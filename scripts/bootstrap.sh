@@ -12,4 +12,6 @@ if ! command -v uv >/dev/null 2>&1; then
     python3 -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
   fi
 fi
-uv sync --frozen --all-packages --quiet "$@"
+# pip may put the uv binary where no shim points yet; the module form always works.
+if command -v uv >/dev/null 2>&1; then uv_cmd=(uv); else uv_cmd=(python3 -m uv); fi
+"${uv_cmd[@]}" sync --frozen --all-packages --quiet "$@"
