@@ -1,0 +1,97 @@
+"""The publishing step on its own, with the in-memory state fake and an in-memory bus."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from vigie_ingest.adapters.memory import MemoryState
+from vigie_ingest.connectors import meta
+from vigie_ingest.domain.outcome import Item
+from vigie_ingest.domain.ports import StoreUnavailable
+from vigie_ingest.metrics import IngestMetrics
+from vigie_ingest.pipeline import Ingest, NotConfigured
+from vigie_shared.bus import BusUnavailable, EventPublisher, Headers
+from vigie_shared.metrics import ServiceMetrics
+
+from tests.ingest.test_meta import PAGE, feed_change, page_delivery
+
+NOW = datetime(2026, 11, 29, tzinfo=UTC)
+
+
+class MemoryBus:
+    def __init__(self, fail_after: int | None = None) -> None:
+        self.records: list[tuple[str, str | None, bytes]] = []
+        self.fail_after = fail_after
+
+    async def publish(self, topic: str, key: str | None, value: bytes, headers: Headers) -> None:
+        if self.fail_after is not None and len(self.records) >= self.fail_after:
+            raise BusUnavailable("test")
+        self.records.append((topic, key, value))
+
+
+class BrokenState(MemoryState):
+    async def seen(self, keys: Iterable[str], now: float) -> set[str]:
+        raise StoreUnavailable("disk gone (test)")
+
+
+def items(*texts: str) -> tuple[Item, ...]:
+    changes = [feed_change("add", f"{PAGE}_1_{n}", text) for n, text in enumerate(texts)]
+    return meta.normalise(page_delivery(*changes), received_at=NOW, pseudonymise=lambda p, u: "psn").items
+
+
+def ingest(bus: Any, state: Any, namespace: str = "") -> Ingest:
+    return Ingest(
+        publisher=EventPublisher(bus, source="vigie/ingest"),
+        store=state,
+        metrics=IngestMetrics(ServiceMetrics("ingest")),
+        pseudonym_key=b"k",
+        ttl_seconds=60,
+        namespace=namespace,
+    )
+
+
+async def test_keys_are_recorded_only_for_what_the_bus_acknowledged() -> None:
+    bus, state = MemoryBus(fail_after=1), MemoryState()
+    with pytest.raises(BusUnavailable):
+        await ingest(bus, state).publish(items("a", "b"), "meta")
+    assert len(bus.records) == 1
+    assert len(state.keys) == 1
+    bus.fail_after = None
+    result = await ingest(bus, state).publish(items("a", "b"), "meta")
+    assert (result.published, result.duplicates) == (1, 1)
+
+
+async def test_same_key_twice_in_one_delivery_is_published_once() -> None:
+    bus = MemoryBus()
+    [one] = items("same")
+    result = await ingest(bus, MemoryState()).publish((one, one), "meta")
+    assert (result.published, result.duplicates) == (1, 1)
+
+
+async def test_keys_are_scoped_by_namespace() -> None:
+    state = MemoryState()
+    await ingest(MemoryBus(), state, namespace="run1.").publish(items("x"), "meta")
+    result = await ingest(MemoryBus(), state, namespace="run2.").publish(items("x"), "meta")
+    assert result.published == 1
+
+
+async def test_an_unreadable_store_publishes_rather_than_loses() -> None:
+    bus = MemoryBus()
+    first = await ingest(bus, BrokenState()).publish(items("x"), "meta")
+    assert first.published == 1
+    assert len(bus.records) == 1
+
+
+def test_no_pseudonym_key_is_not_configured() -> None:
+    missing = Ingest(
+        publisher=EventPublisher(MemoryBus(), source="x"),  # type: ignore[arg-type]
+        store=MemoryState(),
+        metrics=IngestMetrics(ServiceMetrics("ingest")),
+        pseudonym_key=None,
+        ttl_seconds=1,
+    )
+    with pytest.raises(NotConfigured):
+        _ = missing.pseudonymise
