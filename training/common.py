@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+from vigie_moderator.domain.scores import PAD_CHAR
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MODELS_DIR = REPO_ROOT / "services/moderator/src/vigie_moderator/models"
@@ -26,22 +27,27 @@ SEED = 20261130
 # but skl2onnx replaces it by `[a-zA-Z0-9_]+`, which the ONNX Tokenizer (RE2) runs
 # ASCII-only: "élève" would come out as "l", "ve". Python's `\w` is "letter, number
 # or underscore"; tokens of one character never reach a vocabulary built with that
-# pattern, so `+` and `{2,}` give the same features.
-UNICODE_WORD_TOKENEXP = r"[\p{L}\p{N}_]+"
+# pattern, and they must not be emitted either: word bigrams would then be built
+# across them ("c'était" gives the tokens "c", "était" to ONNX but only "était" to
+# scikit-learn).
+UNICODE_WORD_TOKENEXP = r"[\p{L}\p{N}_]{2,}"
 # The ONNX StringNormalizer needs a locale that exists on the serving host;
 # "en_US.UTF-8" (the default) is missing from slim images, "C.UTF-8" is built into
 # glibc. Inputs are already lowercased in Python (`normalise_text`), so this only
 # matters for callers that feed raw text.
 ONNX_LOCALE = "C.UTF-8"
+# The ONNX Tokenizer pads short rows of a batch with `pad_value` ("#" by default) and
+# TfIdfVectorizer then counts n-grams over the padding: character n-grams such as
+# '"#' are real vocabulary entries, so a text's score would depend on the longest
+# text in its batch. Pad with a private-use character that `fold_text` removes.
+TOKEN_PAD = PAD_CHAR
 TARGET_OPSET = {"": 17, "ai.onnx.ml": 3}
 
 log = logging.getLogger("training")
 
 
 def setup_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr
-    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
 
 
 def sha256_of(path: Path) -> str:
@@ -115,6 +121,15 @@ def add_top_terms_output(
         ]
     )
     onnx.checker.check_model(model)
+    return model
+
+
+def fix_tokenizer_padding(model: onnx.ModelProto) -> onnx.ModelProto:
+    for node in model.graph.node:
+        if node.op_type == "Tokenizer":
+            for attribute in node.attribute:
+                if attribute.name == "pad_value":
+                    attribute.s = TOKEN_PAD.encode("utf-8")
     return model
 
 

@@ -31,6 +31,7 @@ from training.common import (
     UNICODE_WORD_TOKENEXP,
     add_top_terms_output,
     consumer_input,
+    fix_tokenizer_padding,
     log,
     record_artifact,
     save_model,
@@ -74,6 +75,7 @@ def convert(pipeline: Pipeline) -> Any:
         options=options,
         target_opset=TARGET_OPSET,
     )
+    fix_tokenizer_padding(onx)
     classifier: CalibratedClassifierCV = pipeline.named_steps["classifier"]
     # The calibrated model averages 5 fold models; their mean weight vector ranks terms.
     weights = np.mean([c.estimator.coef_[0] for c in classifier.calibrated_classifiers_], axis=0)

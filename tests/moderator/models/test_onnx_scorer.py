@@ -22,8 +22,8 @@ def scorer() -> OnnxScorer:
 
 def test_is_a_scorer_with_versions(scorer: OnnxScorer) -> None:
     assert isinstance(scorer, Scorer)
-    assert scorer.model_versions["profanity"].startswith("1.9.1")
-    assert "language" in scorer.model_versions
+    assert set(scorer.model_versions) == {"profanity", "toxicity", "spam", "sentiment", "language"}
+    assert scorer.model_versions["language"].startswith("py3langid")
 
 
 def test_every_category_and_sentiment_in_range(scorer: OnnxScorer) -> None:
@@ -35,11 +35,57 @@ def test_every_category_and_sentiment_in_range(scorer: OnnxScorer) -> None:
         assert -1.0 <= r.scores["sentiment"] <= 1.0
 
 
-def test_profanity_drives_toxicity(scorer: OnnxScorer) -> None:
+def test_scores_separate_obvious_cases(scorer: OnnxScorer) -> None:
+    rude, polite, racist, spam, happy, sad = scorer.score(
+        [
+            "you are a fucking idiot",
+            "thank you, have a nice day",
+            "sale arabe, retourne dans ton pays",
+            "Subscribe to my channel and win a free iPhone http://bit.ly/abc",
+            "J'adore cette chanson, merci, quel bonheur !",
+            "Quelle tristesse, c'est horrible et décevant",
+        ]
+    )
+    th = scorer.suggested_thresholds
+    assert rude.scores["toxicity"] > th["toxicity"]["en"]
+    assert rude.scores["insult"] > th["insult"]["en"]
+    assert polite.scores["toxicity"] < th["toxicity"]["en"]
+    assert racist.scores["identity_attack"] > th["identity_attack"]["fr"]
+    assert spam.scores["spam"] > th["spam"]["en"]
+    assert rude.scores["spam"] < th["spam"]["en"]
+    assert happy.scores["sentiment"] > 0.3
+    assert sad.scores["sentiment"] < -0.3
+
+
+def test_top_terms_explain_the_category(scorer: OnnxScorer) -> None:
     rude, polite = scorer.score(["you are a fucking idiot", "thank you, have a nice day"])
-    assert rude.scores["toxicity"] > 0.9
-    assert polite.scores["toxicity"] < 0.3
     assert {"fucking", "idiot"} & set(rude.top_terms["toxicity"])
+    assert set(rude.top_terms) == {"toxicity", "insult", "threat", "identity_attack", "spam"}
+    assert polite.top_terms["insult"] == []
+
+
+def test_suggested_thresholds_cover_categories(scorer: OnnxScorer) -> None:
+    th = scorer.suggested_thresholds
+    for category in ("toxicity", "insult", "identity_attack", "spam"):
+        assert set(th[category]) == {"en", "fr"}, category
+        assert all(0.0 < v < 1.0 for v in th[category].values())
+    assert "fr" in th["threat"]
+
+
+def test_score_does_not_depend_on_batch_neighbours(scorer: OnnxScorer) -> None:
+    # The ONNX tokenizer pads a batch to its longest text; padding must not count.
+    short = "t'es nul"
+    long_text = "bonjour à tous, " * 40 + '"#'
+    alone = scorer.score([short])[0].scores
+    together = scorer.score([short, long_text])[0].scores
+    assert together == pytest.approx(alone, abs=1e-6)
+
+
+def test_large_batches_are_chunked(scorer: OnnxScorer) -> None:
+    texts = [f"commentaire numéro {i}" for i in range(75)]
+    results = scorer.score(texts)
+    assert len(results) == 75
+    assert results[74].scores == pytest.approx(scorer.score([texts[74]])[0].scores, abs=1e-6)
 
 
 def test_language(scorer: OnnxScorer) -> None:
@@ -87,7 +133,7 @@ def test_concurrent_calls_share_one_session(scorer: OnnxScorer) -> None:
 def test_load_refuses_tampered_models(tmp_path: Path) -> None:
     copy = tmp_path / "models"
     shutil.copytree(DEFAULT_MODELS_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    target = copy / "profanity.onnx"
+    target = copy / "toxicity.onnx"
     target.write_bytes(target.read_bytes()[:-10])
     with pytest.raises(ModelArtifactError):
         OnnxScorer.load(copy)

@@ -94,9 +94,7 @@ def test_scores_are_not_trivial(sklearn_pipeline: Pipeline) -> None:
 
 
 def test_nfc_and_nfd_score_alike(session: ort.InferenceSession) -> None:
-    np.testing.assert_allclose(
-        onnx_proba(session, DECOMPOSED), onnx_proba(session, TEXTS_FR), atol=1e-7
-    )
+    np.testing.assert_allclose(onnx_proba(session, DECOMPOSED), onnx_proba(session, TEXTS_FR), atol=1e-7)
 
 
 def test_tokens_glued_to_accents_are_not_split(

@@ -25,9 +25,7 @@ def test_missing_category_is_refused() -> None:
         TextScores(language="en", scores=scores, top_terms={})
 
 
-@pytest.mark.parametrize(
-    ("name", "value"), [("toxicity", 1.01), ("threat", -0.1), ("sentiment", -1.5)]
-)
+@pytest.mark.parametrize(("name", "value"), [("toxicity", 1.01), ("threat", -0.1), ("sentiment", -1.5)])
 def test_out_of_range_is_refused(name: str, value: float) -> None:
     with pytest.raises(ValueError, match=name):
         TextScores(language="en", scores={**FULL, name: value}, top_terms={})

@@ -5,19 +5,26 @@ creates one `InferenceSession` per artifact with explicit thread settings. Build
 once (in the app lifespan) and share it: `score()` is thread-safe because
 onnxruntime sessions are.
 
-What each score means in this version (see docs/models/):
-- toxicity: P(profane) from the `profanity` model (alt-profanity-check, English-trained;
-  weak on French).
-- insult, threat, identity_attack, spam: 0.0 (no model for them yet).
-- sentiment: 0.0 (no model yet).
-- language: py3langid over all its languages; "fr" or "en" when it picks one of
-  them, otherwise "und".
+What each score means (details, data and metrics in docs/models/):
+- toxicity, insult, threat, identity_attack: the `toxicity` model, one logistic head
+  per category over word + character n-grams, trained on French and English corpora.
+  Probabilities from differently-labelled corpora: use the per-language thresholds
+  in `suggested_thresholds`, not 0.5.
+- spam: the `spam` model (YouTube comment spam + SMS spam, plus link / phone /
+  shouting / repetition signals).
+- sentiment: P(positive) - P(negative) from the `sentiment` model, in [-1, 1].
+- language: py3langid (see `Py3LangIdDetector`): "fr", "en" or "und".
+- top_terms: per category, up to 5 words or word pairs that raised its score most;
+  empty while the score is below half the category's suggested threshold.
+The `profanity` artifact (alt-profanity-check) feeds the toxicity model as a feature
+for English (and French, with its own weight) and is reported as a baseline.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,14 +35,19 @@ import numpy as np
 import onnxruntime as ort
 
 from vigie_moderator.domain.scores import (
-    CATEGORIES,
     SENTIMENT,
     TextScores,
+    fold_text,
     normalise_text,
+    profanity_signals,
+    spam_signals,
 )
 
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
-REQUIRED_ARTIFACTS = ("profanity",)
+REQUIRED_ARTIFACTS = ("profanity", "toxicity", "spam", "sentiment")
+TOXICITY_LABELS = ("toxicity", "insult", "threat", "identity_attack")
+# Bounds the dense feature matrix onnxruntime builds per run (~0.4 MB per text).
+BATCH = 32
 
 
 class ModelArtifactError(RuntimeError):
@@ -85,27 +97,52 @@ def session_options(intra_op_threads: int) -> ort.SessionOptions:
 
 
 class Py3LangIdDetector:
-    """Language identifier from the py3langid package (its bundled model)."""
+    """Language identifier on py3langid's bundled model (chosen by training.language_bench).
+
+    Restricted to fr/en it is the most accurate and fastest candidate on our data,
+    but it would then call Spanish "fr". So the open model (all its languages)
+    speaks first: a confident non-fr/en verdict gives "und". Text without two
+    letters is "und" too.
+    """
 
     version: str
 
-    def __init__(self) -> None:
+    def __init__(self, other_language_confidence: float = 0.99) -> None:
         from importlib.metadata import version
 
         from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-        self._identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        self._open = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        self._closed = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        self._closed.set_languages(["fr", "en"])
+        self._other_language_confidence = other_language_confidence
         self.version = f"py3langid-{version('py3langid')}"
 
     def detect(self, text: str) -> str:
-        if not any(ch.isalpha() for ch in text):
+        if sum(ch.isalpha() for ch in text) < 2:
             return "und"
-        language, _ = self._identifier.classify(text)
-        return language if language in ("fr", "en") else "und"
+        language, confidence = self._open.classify(text)
+        if language in ("fr", "en"):
+            return str(language)
+        if confidence >= self._other_language_confidence:
+            return "und"
+        return str(self._closed.classify(text)[0])
+
+
+# An explanation lists only terms that mattered: at least this share of the top
+# term's contribution, and this many logit units in absolute terms.
+TERM_RELATIVE_FLOOR = 0.25
+TERM_ABSOLUTE_FLOOR = 0.05
+EXPLAIN_SHARE_OF_THRESHOLD = 0.5
+# alt-profanity-check's own cut-off.
+PROFANE = 0.5
 
 
 def _positive_terms(terms: np.ndarray, weights: np.ndarray) -> list[str]:
-    return [str(t) for t, w in zip(terms, weights, strict=True) if w > 0]
+    if len(weights) == 0 or weights[0] <= TERM_ABSOLUTE_FLOOR:
+        return []
+    floor = max(TERM_ABSOLUTE_FLOOR, TERM_RELATIVE_FLOOR * float(weights[0]))
+    return [str(t) for t, w in zip(terms, weights, strict=True) if w >= floor]
 
 
 class OnnxScorer:
@@ -120,9 +157,19 @@ class OnnxScorer:
         self._sessions = dict(sessions)
         self._artifacts = dict(artifacts)
         self._detector = detector
-        versions = {name: a.version for name, a in artifacts.items()}
+        labels = tuple(artifacts["toxicity"].entry.get("labels", ()))
+        if labels != TOXICITY_LABELS:
+            raise ModelArtifactError(f"toxicity model labels {labels} != {TOXICITY_LABELS}")
+        versions = {name: artifacts[name].version for name in sessions}
         versions["language"] = detector.version
         self.model_versions: Mapping[str, str] = MappingProxyType(versions)
+        thresholds: dict[str, dict[str, float]] = {}
+        for name in ("toxicity", "spam"):
+            for category, value in artifacts[name].entry.get("thresholds", {}).items():
+                per_language = value if isinstance(value, dict) else {"fr": value, "en": value}
+                thresholds[category] = {k: float(v) for k, v in per_language.items()}
+        self.suggested_thresholds: Mapping[str, Mapping[str, float]] = MappingProxyType(thresholds)
+        """Per category and language, the F1-best threshold on validation data."""
 
     @classmethod
     def load(cls, models_dir: Path | None = None, *, intra_op_threads: int = 1) -> OnnxScorer:
@@ -142,23 +189,74 @@ class OnnxScorer:
         return cls(sessions, artifacts, Py3LangIdDetector())
 
     def score(self, texts: Sequence[str]) -> list[TextScores]:
-        if not texts:
-            return []
-        normalised = [normalise_text(t) for t in texts]
-        batch = np.array(normalised, dtype=object).reshape(-1, 1)
-        probabilities, top_weights, top_terms = self._sessions["profanity"].run(
-            ["probabilities", "top_weights", "top_terms"], {"text": batch}
-        )
-        results = []
-        for i, text in enumerate(normalised):
-            scores = dict.fromkeys(CATEGORIES, 0.0)
-            scores["toxicity"] = _unit(float(probabilities[i, 1]))
-            scores[SENTIMENT] = 0.0
-            terms = {"toxicity": _positive_terms(top_terms[i], top_weights[i])}
-            results.append(
-                TextScores(language=self._detector.detect(text), scores=scores, top_terms=terms)
-            )
+        results: list[TextScores] = []
+        for start in range(0, len(texts), BATCH):
+            results.extend(self._score_batch(texts[start : start + BATCH]))
         return results
+
+    def _score_batch(self, texts: Sequence[str]) -> list[TextScores]:
+        languages = [self._detector.detect(unicodedata.normalize("NFC", t)) for t in texts]
+        normalised = np.array([normalise_text(t) for t in texts], dtype=object).reshape(-1, 1)
+        profanity, profane_terms, profane_weights = self._sessions["profanity"].run(
+            ["probabilities", "top_terms", "top_weights"], {"text": normalised}
+        )
+        toxicity_signals = np.array(
+            [
+                profanity_signals(float(p), language)
+                for p, language in zip(profanity[:, 1], languages, strict=True)
+            ],
+            dtype=np.float32,
+        )
+        folded = np.array([fold_text(t) for t in texts], dtype=object).reshape(-1, 1)
+        toxicity = self._run("toxicity", {"text": folded, "signals": toxicity_signals}, TOXICITY_LABELS)
+        signals = np.array([spam_signals(t) for t in texts], dtype=np.float32)
+        spam = self._run("spam", {"text": folded, "signals": signals}, ("spam",))
+        sentiment = self._sessions["sentiment"].run(["probabilities"], {"text": folded})[0]
+        results = []
+        for i, language in enumerate(languages):
+            scores = {
+                label: _unit(float(toxicity.probabilities[i, j])) for j, label in enumerate(TOXICITY_LABELS)
+            }
+            scores["spam"] = _unit(float(spam.probabilities[i, 0]))
+            scores[SENTIMENT] = max(-1.0, min(1.0, float(sentiment[i, 2] - sentiment[i, 0])))
+            found = {**toxicity.terms_at(i), **spam.terms_at(i)}
+            if profanity[i, 1] >= PROFANE:
+                # The toxicity head leaves swear words to its profanity feature, so
+                # they only show up in the profanity model's own explanation.
+                swearing = _positive_terms(profane_terms[i], profane_weights[i])
+                found["toxicity"] = list(dict.fromkeys(swearing + found["toxicity"]))[:5]
+            terms = {
+                category: names if scores[category] >= self._explain_floor(category, language) else []
+                for category, names in found.items()
+            }
+            results.append(TextScores(language=language, scores=scores, top_terms=terms))
+        return results
+
+    def _explain_floor(self, category: str, language: str) -> float:
+        # Terms that nudged a low score ("you" for insult) would only confuse a
+        # reviewer: explain a category from half its threshold up.
+        per_language = self.suggested_thresholds.get(category, {})
+        found = per_language.get(language) or next(iter(per_language.values()), 0.5)
+        return EXPLAIN_SHARE_OF_THRESHOLD * found
+
+    def _run(self, name: str, feed: dict[str, np.ndarray], labels: Sequence[str]) -> _Run:
+        outputs = ["probabilities"]
+        for label in labels:
+            outputs += [f"top_terms_{label}", f"top_weights_{label}"]
+        values = self._sessions[name].run(outputs, feed)
+        terms = {label: (values[1 + 2 * k], values[2 + 2 * k]) for k, label in enumerate(labels)}
+        return _Run(values[0], terms)
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    probabilities: np.ndarray
+    terms: Mapping[str, tuple[np.ndarray, np.ndarray]]
+
+    def terms_at(self, i: int) -> dict[str, list[str]]:
+        return {
+            label: _positive_terms(names[i], weights[i]) for label, (names, weights) in self.terms.items()
+        }
 
 
 def _unit(value: float) -> float:

@@ -7,6 +7,8 @@ in-memory test double.
 
 from __future__ import annotations
 
+import html
+import math
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -55,6 +57,11 @@ class Scorer(Protocol):
     def score(self, texts: Sequence[str]) -> list[TextScores]: ...
 
 
+# The ONNX tokenizers pad batches with this private-use character, so no input may
+# contain it (see training/common.py).
+PAD_CHAR = "\ue000"
+
+
 def normalise_text(text: str) -> str:
     """The canonical form every model sees, at training and at serving time.
 
@@ -63,7 +70,88 @@ def normalise_text(text: str) -> str:
     Python rather than in the ONNX graph, whose C-locale lowercasing differs from
     Python's on a few letters (e.g. "İ").
     """
-    return unicodedata.normalize("NFC", text).lower()
+    text = unicodedata.normalize("NFC", text).lower()
+    return text.replace(PAD_CHAR, " ") if PAD_CHAR in text else text
+
+
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b[a-z0-9-]+\.(?:com|net|org|ly|io|fr|be|ch|co)(?:/\S*)?\b")
+# Corpora mask links and users differently (OLID "URL"/"@USER", MLMA "@url"/"@user",
+# raw tweets); one spelling for all keeps the models from learning the corpus.
+_URL_MASKS = re.compile(r"\burl\b|@url\b")
+_MENTION = re.compile(r"@\w+")
+
+
+def fold_text(text: str) -> str:
+    """Model input of the trained toxicity, spam and sentiment models.
+
+    `normalise_text`, HTML entities decoded, links and @mentions replaced by one
+    placeholder each, accents stripped (one French corpus has them stripped
+    upstream, real comments don't), whitespace collapsed (the ONNX character
+    n-grams would otherwise see runs of spaces that scikit-learn collapses).
+    """
+    text = normalise_text(html.unescape(text))
+    text = _URL.sub(" url ", text)
+    text = _URL_MASKS.sub(" url ", text)
+    text = _MENTION.sub(" @user ", text)
+    stripped = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return " ".join(unicodedata.normalize("NFC", stripped).split())
+
+
+SPAM_SIGNALS: tuple[str, ...] = (
+    "links",
+    "phone_numbers",
+    "email_addresses",
+    "digit_share",
+    "upper_share",
+    "exclamations",
+    "repeated_chars",
+    "repeated_words",
+    "log_length",
+    "currency",
+)
+_RAW_URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|net|org|ly|io|fr|co\.uk|co)\b", re.I)
+_PHONE = re.compile(r"(?:\+?\d[\d .\-()]{6,}\d)")
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.]+\b")
+_REPEAT_CHAR = re.compile(r"(.)\1{3,}")
+_CURRENCY = re.compile(r"[$£€]|\b(?:usd|eur|gbp)\b", re.I)
+
+
+def spam_signals(text: str) -> list[float]:
+    """Signals a spammer cannot hide by rewording, in `SPAM_SIGNALS` order.
+
+    Computed on the raw text (case and links matter here), capped so one absurd
+    comment cannot dominate the linear model.
+    """
+    text = unicodedata.normalize("NFC", html.unescape(text))
+    letters = [c for c in text if c.isalpha()]
+    words = text.lower().split()
+    return [
+        min(len(_RAW_URL.findall(text)), 5.0),
+        min(len(_PHONE.findall(text)), 3.0),
+        min(len(_EMAIL.findall(text)), 3.0),
+        sum(c.isdigit() for c in text) / max(len(text), 1),
+        sum(c.isupper() for c in letters) / max(len(letters), 1),
+        min(text.count("!"), 10.0),
+        min(len(_REPEAT_CHAR.findall(text)), 5.0),
+        (1.0 - len(set(words)) / len(words)) if words else 0.0,
+        math.log1p(len(text)),
+        min(len(_CURRENCY.findall(text)), 5.0),
+    ]
+
+
+PROFANITY_SIGNALS: tuple[str, ...] = ("profanity_logit_en", "profanity_logit_fr")
+
+
+def profanity_signals(profanity: float, language: str) -> list[float]:
+    """The profanity model's verdict as toxicity-model input, one column per language.
+
+    It is trained on English only: as a shared feature it helps English and hurts
+    French, so each language gets its own weight ("und" gets neither). Logit,
+    clipped and scaled to the range of the TF-IDF features.
+    """
+    p = min(max(profanity, 1e-4), 1 - 1e-4)
+    logit = math.log(p / (1 - p)) / 3.0
+    return [logit if language == "en" else 0.0, logit if language == "fr" else 0.0]
 
 
 _WORD = re.compile(r"\w+")
