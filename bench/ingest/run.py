@@ -350,6 +350,15 @@ def machine() -> dict[str, str]:
     }
 
 
+def stack() -> str:
+    """What uvicorn's `auto` picks here: it changes both servers' figures a lot."""
+    import importlib.util
+
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    return f"{loop} + {http}"
+
+
 def render(
     args: argparse.Namespace,
     closed: list[tuple[Result, Result]],
@@ -369,7 +378,7 @@ def render(
         "",
         f"Machine: {info['nproc']} CPUs ({info['cpu']}), Python {info['python']}, {info['os']}; "
         f"load average at the end {info['load']} (the machine is shared: other work competes). "
-        f"Servers: uvicorn, one worker each, on {HOST}; ingest log level {args.log_level}. "
+        f"Servers: uvicorn ({stack()}), one worker each, on {HOST}; ingest log level {args.log_level}. "
         f"Load: {args.warmup} warm-up requests, then the counts below.",
         "",
         "| server | clients | requests | errors | req/s | p50 ms | p99 ms |",
