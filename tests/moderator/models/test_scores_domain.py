@@ -5,10 +5,15 @@ from __future__ import annotations
 import pytest
 from vigie_moderator.domain.scores import (
     CATEGORIES,
+    PAD_CHAR,
+    SPAM_SIGNALS,
     KeywordScorer,
     Scorer,
     TextScores,
+    fold_text,
     normalise_text,
+    profanity_signals,
+    spam_signals,
 )
 
 FULL = {**dict.fromkeys(CATEGORIES, 0.0), "sentiment": 0.0}
@@ -68,3 +73,35 @@ def test_keyword_scorer_accepts_custom_keywords() -> None:
     [result] = scorer.score(["BOOM"])
     assert result.scores["threat"] == 1.0
     assert result.scores["insult"] == 0.0
+
+
+def test_fold_text_harmonises_corpora_and_undoes_obfuscation() -> None:
+    assert fold_text("@Bob42 regarde https://t.co/x &amp; URL") == "@user regarde url & url"
+    assert fold_text("T'es qu'un C0NNARD, a$$hole, connnnnard") == "t'es qu'un connard, asshole, connard"
+    assert fold_text("Élève   très\n\tdoué") == "eleve tres doue"
+    assert PAD_CHAR not in fold_text(f"a{PAD_CHAR}b")
+
+
+def test_spam_signals_see_what_rewording_cannot_hide() -> None:
+    plain = dict(zip(SPAM_SIGNALS, spam_signals("nice song"), strict=True))
+    loud = dict(
+        zip(
+            SPAM_SIGNALS,
+            spam_signals("CHECK www.win.com!!! call +44 7700 900123 now $$$ mail me@x.io"),
+            strict=True,
+        )
+    )
+    assert plain["links"] == 0 and loud["links"] >= 1
+    assert loud["phone_numbers"] >= 1 and plain["phone_numbers"] == 0
+    assert loud["email_addresses"] >= 1
+    assert loud["upper_share"] > plain["upper_share"]
+    assert loud["currency"] >= 1
+    assert len(spam_signals("")) == len(SPAM_SIGNALS)
+
+
+def test_profanity_signals_route_by_language() -> None:
+    en, fr, und = (profanity_signals(0.9, lang) for lang in ("en", "fr", "und"))
+    assert en[0] > 0 and en[1] == 0
+    assert fr[0] == 0 and fr[1] == en[0]
+    assert und == [0.0, 0.0]
+    assert profanity_signals(0.0, "en")[0] < 0

@@ -79,20 +79,31 @@ _URL = re.compile(r"(?:https?://|www\.)\S+|\b[a-z0-9-]+\.(?:com|net|org|ly|io|fr
 # raw tweets); one spelling for all keeps the models from learning the corpus.
 _URL_MASKS = re.compile(r"\burl\b|@url\b")
 _MENTION = re.compile(r"@\w+")
+# Spellings that dodge word filters: digits or symbols standing for letters inside a
+# word ("1d10t", "c0nnard", "a$$hole") and stretched letters ("connnnard").
+_LEET_WORD = re.compile(r"\b(?=\w*[^\W\d_])(?=\w*[013457])\w+\b")
+_LEET_DIGITS = str.maketrans("013457", "oieast")
+_LEET_SYMBOL = re.compile(r"(?<=[^\W\d_])[$@]+(?=[^\W\d_])")
+_STRETCHED = re.compile(r"([^\W\d_])\1{2,}")
 
 
 def fold_text(text: str) -> str:
     """Model input of the trained toxicity, spam and sentiment models.
 
     `normalise_text`, HTML entities decoded, links and @mentions replaced by one
-    placeholder each, accents stripped (one French corpus has them stripped
-    upstream, real comments don't), whitespace collapsed (the ONNX character
-    n-grams would otherwise see runs of spaces that scikit-learn collapses).
+    placeholder each, common letter-for-digit/symbol swaps undone and stretched
+    letters shortened to two, accents stripped (one French corpus has them
+    stripped upstream, real comments don't), whitespace collapsed (the ONNX
+    character n-grams would otherwise see runs of spaces that scikit-learn
+    collapses).
     """
     text = normalise_text(html.unescape(text))
     text = _URL.sub(" url ", text)
     text = _URL_MASKS.sub(" url ", text)
     text = _MENTION.sub(" @user ", text)
+    text = _LEET_WORD.sub(lambda m: m.group(0).translate(_LEET_DIGITS), text)
+    text = _LEET_SYMBOL.sub(lambda m: "s" * len(m.group(0)), text)
+    text = _STRETCHED.sub(r"\1\1", text)
     stripped = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     return " ".join(unicodedata.normalize("NFC", stripped).split())
 
