@@ -56,3 +56,31 @@ async def test_records_published_by_another_process_are_seen(tmp_path: Path) -> 
     await bus.close()
     assert len(got) == 100
     assert sorted(int(m.value) for m in got) == sorted(list(range(50)) * 2)
+
+
+async def test_concurrent_publishers_all_land_durably_in_their_own_order(tmp_path: Path) -> None:
+    import asyncio
+
+    url = f"sqlite:///{tmp_path}/bus.db"
+    bus = open_bus(url, client_id="t")
+    await bus.start()
+
+    async def publisher(name: str) -> None:
+        for n in range(20):
+            await bus.publish("topic", name, f"{name}:{n}".encode(), [])
+
+    await asyncio.gather(*(publisher(f"p{i}") for i in range(50)))
+    await bus.close()
+    # A fresh connection sees everything: each publish returned only after its commit.
+    reader = open_bus(url, client_id="r")
+    await reader.start()
+    consumer = reader.consumer("g", ["topic"])
+    await consumer.start()
+    got = []
+    while batch := await consumer.fetch(1000, 0.2):
+        got += batch
+    await consumer.stop()
+    await reader.close()
+    assert len(got) == 1000
+    for i in range(50):
+        assert [m.value.decode() for m in got if m.key == f"p{i}"] == [f"p{i}:{n}" for n in range(20)]
