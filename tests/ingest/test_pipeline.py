@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+import json
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +15,8 @@ from vigie_ingest.domain.outcome import Item
 from vigie_ingest.domain.ports import StoreUnavailable
 from vigie_ingest.metrics import IngestMetrics
 from vigie_ingest.pipeline import Ingest, NotConfigured
-from vigie_shared.bus import BusUnavailable, EventPublisher, Headers
+from vigie_shared.bus import BusUnavailable, EventPublisher
+from vigie_shared.bus.port import OutgoingRecord
 from vigie_shared.metrics import ServiceMetrics
 
 from tests.ingest.test_meta import PAGE, feed_change, page_delivery
@@ -22,14 +25,17 @@ NOW = datetime(2026, 11, 29, tzinfo=UTC)
 
 
 class MemoryBus:
-    def __init__(self, fail_after: int | None = None) -> None:
+    def __init__(self) -> None:
         self.records: list[tuple[str, str | None, bytes]] = []
-        self.fail_after = fail_after
+        self.writes = 0
+        self.down = False
 
-    async def publish(self, topic: str, key: str | None, value: bytes, headers: Headers) -> None:
-        if self.fail_after is not None and len(self.records) >= self.fail_after:
+    async def publish_many(self, records: Sequence[OutgoingRecord]) -> None:
+        await asyncio.sleep(0)  # a write takes time: deliveries arriving meanwhile queue up
+        if self.down:
             raise BusUnavailable("test")
-        self.records.append((topic, key, value))
+        self.writes += 1
+        self.records += [(r.topic, r.key, r.value) for r in records]
 
 
 class BrokenState(MemoryState):
@@ -54,14 +60,46 @@ def ingest(bus: Any, state: Any, namespace: str = "") -> Ingest:
 
 
 async def test_keys_are_recorded_only_for_what_the_bus_acknowledged() -> None:
-    bus, state = MemoryBus(fail_after=1), MemoryState()
+    bus, state = MemoryBus(), MemoryState()
+    bus.down = True
     with pytest.raises(BusUnavailable):
         await ingest(bus, state).publish(items("a", "b"), "meta")
-    assert len(bus.records) == 1
-    assert len(state.keys) == 1
-    bus.fail_after = None
+    assert bus.records == []
+    assert state.keys == {}
+    bus.down = False
     result = await ingest(bus, state).publish(items("a", "b"), "meta")
-    assert (result.published, result.duplicates) == (1, 1)
+    assert (result.published, result.duplicates) == (2, 0)
+    assert len(state.keys) == 2
+
+
+async def test_concurrent_deliveries_share_a_write_and_keep_their_order() -> None:
+    bus = MemoryBus()
+    pipeline = ingest(bus, MemoryState())
+    deliveries = [
+        meta.normalise(
+            page_delivery(feed_change("add", f"{PAGE}_{n}_1", "a"), feed_change("add", f"{PAGE}_{n}_2", "b")),
+            received_at=NOW,
+            pseudonymise=lambda p, u: "psn",
+        ).items
+        for n in range(20)
+    ]
+    results = await asyncio.gather(*(pipeline.publish(d, "meta") for d in deliveries))
+    assert all(r.published == 2 for r in results)
+    assert len(bus.records) == 40
+    assert bus.writes < 20
+    ids = [json.loads(value)["comment"]["comment_id"] for _, _, value in bus.records]
+    for n in range(20):
+        assert ids.index(f"{PAGE}_{n}_1") + 1 == ids.index(f"{PAGE}_{n}_2")
+
+
+async def test_a_failed_group_write_fails_every_delivery_in_it() -> None:
+    bus = MemoryBus()
+    bus.down = True
+    pipeline = ingest(bus, MemoryState())
+    outcomes = await asyncio.gather(
+        pipeline.publish(items("x"), "meta"), pipeline.publish(items("y"), "meta"), return_exceptions=True
+    )
+    assert all(isinstance(o, BusUnavailable) for o in outcomes)
 
 
 async def test_same_key_twice_in_one_delivery_is_published_once() -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 from structlog.testing import capture_logs
-from vigie_shared.bus import BusUnavailable, EventPublisher, Headers
+from vigie_shared.bus import BusUnavailable, EventPublisher
+from vigie_shared.bus.port import OutgoingRecord
 
 from tests.ingest import signing
 from tests.ingest.conftest import Running, make_settings, published
@@ -108,19 +110,16 @@ async def test_rejections_are_logged_without_body_or_secret(ingest: Running) -> 
 
 
 class FlakyBus:
-    """The real embedded bus, made unavailable on demand (after `ok_before_failing` publishes)."""
+    """The real embedded bus, made unavailable on demand."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.down = False
-        self.ok_before_failing = 0
 
-    async def publish(self, topic: str, key: str | None, value: bytes, headers: Headers) -> None:
+    async def publish_many(self, records: Sequence[OutgoingRecord]) -> None:
         if self.down:
-            if self.ok_before_failing <= 0:
-                raise BusUnavailable("broker unreachable (test)")
-            self.ok_before_failing -= 1
-        await self.inner.publish(topic, key, value, headers)
+            raise BusUnavailable("broker unreachable (test)")
+        await self.inner.publish_many(records)
 
 
 def make_flaky(ingest: Running) -> FlakyBus:
@@ -145,16 +144,16 @@ async def test_bus_down_is_503_with_retry_after_and_the_retry_publishes(ingest: 
     assert len(await published(ingest.settings)) == 1
 
 
-async def test_half_published_batch_completes_on_retry_without_duplicates(ingest: Running) -> None:
+async def test_a_refused_batch_is_published_whole_on_retry(ingest: Running) -> None:
     flaky = make_flaky(ingest)
-    flaky.down, flaky.ok_before_failing = True, 1
+    flaky.down = True
     signed = signing.meta(
         page_delivery(feed_change("add", f"{PAGE}_1_1", "a"), feed_change("add", f"{PAGE}_1_2", "b"))
     )
     assert (await ingest.post("/webhooks/meta", signed)).status_code == 503
     flaky.down = False
     retried = await ingest.post("/webhooks/meta", signed)
-    assert retried.json() == {"published": 1, "duplicates": 1, "ignored": 0}
+    assert retried.json() == {"published": 2, "duplicates": 0, "ignored": 0}
     assert [e.data.text for e in await published(ingest.settings)] == ["a", "b"]
 
 

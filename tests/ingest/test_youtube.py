@@ -183,7 +183,7 @@ async def test_server_errors_and_bus_outage_leave_the_cursor_alone(rig: Rig, fak
         fake.fail_with = None
 
         class DownBus:
-            async def publish(self, *args: Any) -> None:
+            async def publish_many(self, *args: Any) -> None:
                 raise BusUnavailable("down (test)")
 
         real = rig.ingest.publisher
