@@ -148,8 +148,12 @@ def consumer_input(model: onnx.ModelProto, op_type: str) -> str:
 
 def save_model(model: onnx.ModelProto, file_name: str, doc: str) -> Path:
     model.doc_string = doc
-    # Stable bytes for the same inputs: skl2onnx stamps a random graph name.
+    # Stable bytes for the same inputs: skl2onnx stamps a random graph name and
+    # lists opset imports in set order, which changes with string hash seeds.
     model.graph.name = Path(file_name).stem
+    opsets = sorted(model.opset_import, key=lambda o: o.domain)
+    del model.opset_import[:]
+    model.opset_import.extend(opsets)
     path = MODELS_DIR / file_name
     MODELS_DIR.mkdir(parents=True, exist_ok=True)
     path.write_bytes(model.SerializeToString())

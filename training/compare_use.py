@@ -29,7 +29,7 @@ C_GRID = (1.0, 10.0)
 
 
 def encoder() -> ort.InferenceSession:
-    from onnxruntime_extensions import get_library_path  # type: ignore[import-not-found]
+    from onnxruntime_extensions import get_library_path
 
     options = ort.SessionOptions()
     options.register_custom_ops_library(get_library_path())
@@ -41,10 +41,7 @@ def encoder() -> ort.InferenceSession:
 def embed(session: ort.InferenceSession, rows: list[Row]) -> np.ndarray:
     texts = [" ".join(r.text.split()) for r in rows]
     return np.vstack(
-        [
-            session.run(None, {"inputs": np.array(texts[i : i + 256])})[0]
-            for i in range(0, len(texts), 256)
-        ]
+        [session.run(None, {"inputs": np.array(texts[i : i + 256])})[0] for i in range(0, len(texts), 256)]
     )
 
 
