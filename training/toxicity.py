@@ -23,7 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from vigie_moderator.domain.scores import (
     PROFANITY_SIGNALS,
     fold_text,
-    normalise_text,
+    profanity_input,
     profanity_signals,
 )
 
@@ -228,7 +228,7 @@ def _signals(rows: list[Row]) -> np.ndarray:
 
 def _profanity(rows: list[Row]) -> np.ndarray:
     session = ort.InferenceSession(str(MODELS_DIR / "profanity.onnx"), providers=["CPUExecutionProvider"])
-    texts = np.array([normalise_text(r.text) for r in rows], dtype=object).reshape(-1, 1)
+    texts = np.array([profanity_input(r.text) for r in rows], dtype=object).reshape(-1, 1)
     out = [
         session.run(["probabilities"], {"text": texts[i : i + 512]})[0][:, 1]
         for i in range(0, len(texts), 512)

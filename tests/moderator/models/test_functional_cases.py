@@ -16,7 +16,7 @@ from vigie_moderator.adapters.onnx_scorer import DEFAULT_MODELS_DIR, OnnxScorer
 from training.functional import evaluate, load_cases
 
 # Measured on the committed models (2026-11-30). Lower only with a reason in the commit.
-MIN_OVERALL_PASS_RATE = 0.74
+MIN_OVERALL_PASS_RATE = 0.77
 CASE_TYPES = {
     "negation",
     "counter_speech",

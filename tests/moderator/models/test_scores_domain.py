@@ -12,6 +12,7 @@ from vigie_moderator.domain.scores import (
     TextScores,
     fold_text,
     normalise_text,
+    profanity_input,
     profanity_signals,
     spam_signals,
 )
@@ -105,3 +106,7 @@ def test_profanity_signals_route_by_language() -> None:
     assert fr[0] == 0 and fr[1] == en[0]
     assert und == [0.0, 0.0]
     assert profanity_signals(0.0, "en")[0] < 0
+
+
+def test_profanity_input_keeps_accents_but_undoes_obfuscation() -> None:
+    assert profanity_input("You 1D10T &amp; élève") == "you idiot & élève"

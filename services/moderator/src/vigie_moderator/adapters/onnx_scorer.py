@@ -38,7 +38,7 @@ from vigie_moderator.domain.scores import (
     SENTIMENT,
     TextScores,
     fold_text,
-    normalise_text,
+    profanity_input,
     profanity_signals,
     spam_signals,
 )
@@ -198,7 +198,7 @@ class OnnxScorer:
 
     def _score_batch(self, texts: Sequence[str]) -> list[TextScores]:
         languages = [self._detector.detect(unicodedata.normalize("NFC", t)) for t in texts]
-        normalised = np.array([normalise_text(t) for t in texts], dtype=object).reshape(-1, 1)
+        normalised = np.array([profanity_input(t) for t in texts], dtype=object).reshape(-1, 1)
         profanity, profane_terms, profane_weights = self._sessions["profanity"].run(
             ["probabilities", "top_terms", "top_weights"], {"text": normalised}
         )

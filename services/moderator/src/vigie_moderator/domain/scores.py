@@ -87,6 +87,18 @@ _LEET_SYMBOL = re.compile(r"(?<=[^\W\d_])[$@]+(?=[^\W\d_])")
 _STRETCHED = re.compile(r"([^\W\d_])\1{2,}")
 
 
+def _deobfuscate(text: str) -> str:
+    text = _LEET_WORD.sub(lambda m: m.group(0).translate(_LEET_DIGITS), text)
+    text = _LEET_SYMBOL.sub(lambda m: "s" * len(m.group(0)), text)
+    return _STRETCHED.sub(r"\1\1", text)
+
+
+def profanity_input(text: str) -> str:
+    """Input of the profanity model: `normalise_text`, HTML entities decoded, and the
+    same de-obfuscation as `fold_text`, so "1d10t" reaches it as "idiot"."""
+    return _deobfuscate(normalise_text(html.unescape(text)))
+
+
 def fold_text(text: str) -> str:
     """Model input of the trained toxicity, spam and sentiment models.
 
@@ -101,9 +113,7 @@ def fold_text(text: str) -> str:
     text = _URL.sub(" url ", text)
     text = _URL_MASKS.sub(" url ", text)
     text = _MENTION.sub(" @user ", text)
-    text = _LEET_WORD.sub(lambda m: m.group(0).translate(_LEET_DIGITS), text)
-    text = _LEET_SYMBOL.sub(lambda m: "s" * len(m.group(0)), text)
-    text = _STRETCHED.sub(r"\1\1", text)
+    text = _deobfuscate(text)
     stripped = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     return " ".join(unicodedata.normalize("NFC", stripped).split())
 
