@@ -8,9 +8,18 @@ from typing import Any
 
 import httpx
 import pytest
+import structlog
 
 from tests.conftest import Tokens
-from tests.e2e.system import ServiceProcess, SystemConfig, in_process, signed_meta_delivery, wait_for
+from tests.e2e.system import (
+    META_SECRET,
+    PSEUDONYM_KEY,
+    ServiceProcess,
+    SystemConfig,
+    in_process,
+    signed_meta_delivery,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -87,6 +96,48 @@ async def test_a_signed_comment_flows_to_a_draft_and_is_audited_in_order(
 
         chain = await svc["audit"].get("/v1/audit/verify", headers=Tokens.header(tokens.auditor))
         assert chain.json() == {"ok": True, "checked": 4, "first_bad_seq": None, "problem": None}
+
+
+async def test_logs_carry_ids_but_no_text_no_user_id_and_no_secret(
+    config: SystemConfig, tokens: Tokens
+) -> None:
+    secret_text = "Mon numéro est le 0612345678, rappelez-moi ?"
+    with structlog.testing.capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
+        async with in_process(config, "audit", "responder", "moderator", "ingest") as svc:
+            body, headers = signed_meta_delivery(
+                [
+                    {
+                        "post": "p9",
+                        "id": "c9",
+                        "text": secret_text,
+                        "user": "998877665544",
+                        "name": "Zoé Martin",
+                    }
+                ]
+            )
+            assert (
+                await svc["ingest"].post("/webhooks/meta", content=body, headers=headers)
+            ).status_code == 200
+
+            async def decided() -> list[dict[str, Any]]:
+                return await audit_events(svc["audit"], tokens.auditor, type="moderation.decided")
+
+            await wait_for(decided)
+    dumped = repr(logs)
+    assert logs, "nothing was logged"
+    for forbidden in (
+        secret_text,
+        "0612345678",
+        "998877665544",
+        "Zoé Martin",
+        META_SECRET,
+        PSEUDONYM_KEY,
+        tokens.auditor,
+    ):
+        assert forbidden not in dumped, forbidden
+    decided = [entry for entry in logs if entry.get("event") == "comment_decided"]
+    assert decided
+    assert all(entry.get("correlation_id") for entry in decided)
 
 
 async def test_a_bad_signature_publishes_nothing(config: SystemConfig, tokens: Tokens) -> None:

@@ -202,7 +202,8 @@ async def test_a_reader_of_several_topics_sees_causes_before_effects(bus: Bus) -
     topics = [TOPICS["comment.received"], TOPICS["moderation.decided"], TOPICS["reply.drafted"]]
     for n in range(5):
         for topic in topics:
-            await bus.publish(topic, f"thread-{n}", f"{topic}:{n}".encode(), [])
+            created = datetime.now(UTC).isoformat().encode()
+            await bus.publish(topic, f"thread-{n}", f"{topic}:{n}".encode(), [("ce_time", created)])
     got = await collect(bus, "g-multi", 15, topics=topics)
     for n in range(5):
         mine = [m.value.decode() for m in got if m.key == f"thread-{n}"]

@@ -111,9 +111,7 @@ def require(*roles: Role) -> Callable[..., Principal]:
                 headers={"WWW-Authenticate": "Bearer"},
             )
         if not principal.has_any(roles):
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN, f"needs one of the roles: {', '.join(roles)}"
-            )
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"needs one of the roles: {', '.join(roles)}")
         return principal
 
     return dependency

@@ -40,6 +40,4 @@ def configure_logging(level: str = "INFO", json: bool | None = None) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(logging.WARNING)
-    logging.getLogger(
-        "uvicorn.access"
-    ).disabled = True  # our middleware writes one line per request
+    logging.getLogger("uvicorn.access").disabled = True  # our middleware writes one line per request

@@ -37,18 +37,14 @@ class BusRuntime:
 
 
 @asynccontextmanager
-async def bus_runtime(
-    settings: CommonSettings, metrics: ServiceMetrics
-) -> AsyncIterator[BusRuntime]:
+async def bus_runtime(settings: CommonSettings, metrics: ServiceMetrics) -> AsyncIterator[BusRuntime]:
     bus = open_bus(
         settings.bus_url,
         client_id=f"vigie-{settings.service_name}",
         topic_prefix=settings.bus_topic_prefix,
     )
     await bus.start()
-    runtime = BusRuntime(
-        bus, EventPublisher(bus, source=f"vigie/{settings.service_name}", metrics=metrics)
-    )
+    runtime = BusRuntime(bus, EventPublisher(bus, source=f"vigie/{settings.service_name}", metrics=metrics))
     try:
         yield runtime
     finally:

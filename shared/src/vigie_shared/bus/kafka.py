@@ -8,7 +8,7 @@ import heapq
 from collections.abc import Sequence
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (
     CommitFailedError,
@@ -55,7 +55,7 @@ class KafkaBus:
             acks="all",
             enable_idempotence=True,
             request_timeout_ms=self._request_timeout_ms,
-            linger_ms=1,
+            linger_ms=0,
         )
         try:
             await producer.start()
@@ -142,6 +142,11 @@ class KafkaBus:
         return None
 
 
+def _causal_order(record: ConsumerRecord[bytes, bytes]) -> tuple[int, bytes]:
+    created = next((value for name, value in record.headers if name == "ce_time"), b"")
+    return record.timestamp, created
+
+
 class KafkaConsumer:
     def __init__(self, bootstrap: str, group: str, topics: list[str], prefix: str, client_id: str) -> None:
         self._prefix = prefix
@@ -169,7 +174,8 @@ class KafkaConsumer:
         batches = await self._consumer.getmany(timeout_ms=int(timeout * 1000), max_records=max_records)
         # Partitions are merged by record timestamp, each kept in its own order: a service reading several
         # topics (audit) then sees a cause before its effect even when both arrive in one fetch.
-        merged = heapq.merge(*batches.values(), key=lambda record: record.timestamp)
+        # Broker timestamps have millisecond resolution; the envelope's ce_time breaks ties.
+        merged = heapq.merge(*batches.values(), key=_causal_order)
         out: list[Message] = []
         for record in merged:
             out.append(

@@ -79,9 +79,7 @@ class CommentReceived(Keyed):
     created_at: AwareDatetime
     received_at: AwareDatetime
     permalink: str | None = None
-    delivery_id: str | None = Field(
-        default=None, description="the platform's own delivery or event id"
-    )
+    delivery_id: str | None = Field(default=None, description="the platform's own delivery or event id")
 
 
 class ShadowDecision(BaseModel):
