@@ -23,6 +23,8 @@ from sklearn.metrics import f1_score, roc_auc_score
 from training import data
 from training.common import MANIFEST, SEED, load_manifest, log, setup_logging
 from training.data import Row
+from training.evaluate import choose_threshold
+from training.functional import load_cases
 from training.toxicity import LABELS, _labelled, load_splits
 
 C_GRID = (1.0, 10.0)
@@ -45,6 +47,10 @@ def embed(session: ort.InferenceSession, rows: list[Row]) -> np.ndarray:
     )
 
 
+def _case_row(case: dict[str, Any]) -> Row:
+    return Row(case["text"], "functional", case["lang"], {})
+
+
 def main() -> None:
     setup_logging()
     session = encoder()
@@ -54,6 +60,7 @@ def main() -> None:
     )
     e_train, e_val, e_test = (embed(session, rows) for rows in (train, val, test))
     toxicity: dict[str, Any] = {}
+    threat_cases = [c for c in load_cases() if c["type"] == "threat_no_swear"]
     for label in LABELS:
         mask, y = _labelled(train, label)
         best = None
@@ -75,7 +82,22 @@ def main() -> None:
                     "C": c_best,
                     "test_roc_auc": round(float(roc_auc_score(t_y[t_mask], p_test[t_mask])), 4),
                 }
-        log.info("USE head %s %s", label, toxicity)
+        if label == "threat":
+            # Does a head trained on French threats transfer to English ones through
+            # the multilingual embedding? (No corpus here labels English threats.)
+            v_mask, v_y = _labelled(val, label)
+            cut = choose_threshold(v_y[v_mask], model.predict_proba(e_val[v_mask])[:, 1])
+            p_cases = model.predict_proba(embed(session, [_case_row(c) for c in threat_cases]))[:, 1]
+            toxicity["threat_no_swear_cases"] = {
+                lang: {
+                    "passed": int(
+                        sum(p >= cut for p, c in zip(p_cases, threat_cases, strict=True) if c["lang"] == lang)
+                    ),
+                    "of": sum(c["lang"] == lang for c in threat_cases),
+                }
+                for lang in ("en", "fr")
+            }
+        log.info("USE head %s done", label)
 
     sentiment: dict[str, Any] = {}
     splits = {lang: data.umsab(lang) for lang in ("en", "fr")}
