@@ -29,7 +29,7 @@ def main() -> int:
     env.setdefault("VIGIE_BUS_URL", "sqlite:///var/bus.db")
     children: dict[str, subprocess.Popen[bytes]] = {}
     for service in SERVICES:
-        children[service] = subprocess.Popen([sys.executable, "-m", f"vigie_{service}"], env=env)
+        children[service] = subprocess.Popen([sys.executable, "-m", f"vigie_{service}"], env=env)  # noqa: S603 - our own modules
     print(
         "Vigie is starting: ingest :8001, moderator :8002, responder :8003, audit :8004 "
         f"(bus {env['VIGIE_BUS_URL']}). Admin token: see VIGIE_DEV_ADMIN_TOKEN in {dev_env.resolve()}. "

@@ -26,7 +26,6 @@ from pathlib import Path
 import httpx
 import numpy as np
 import onnxruntime as ort
-
 from vigie_moderator.adapters.onnx_scorer import (
     DEFAULT_MODELS_DIR,
     OnnxScorer,

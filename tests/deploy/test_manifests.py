@@ -7,7 +7,6 @@ Nothing here needs a cluster or a Docker engine: the files are parsed and their 
 from __future__ import annotations
 
 import os
-
 import re
 import shutil
 import subprocess

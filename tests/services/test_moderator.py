@@ -11,7 +11,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from pydantic import ValidationError
 from vigie_moderator.app import create_app
-from vigie_moderator.domain.policy import DEFAULT_POLICY, Policy, Thresholds, decide
+from vigie_moderator.domain.policy import DEFAULT_POLICY, Policy, Thresholds, decide, default_policy
 from vigie_moderator.domain.scores import CATEGORIES, KeywordScorer, TextScores
 from vigie_moderator.settings import ModeratorSettings
 from vigie_shared.bus import Bus, Message, decode, open_bus
@@ -301,3 +301,22 @@ async def test_a_shadow_policy_is_recorded_beside_the_live_one_but_does_not_act(
     assert decision.data.shadow.action == Action.REMOVE
     assert "no-bananas" in decision.data.shadow.reasons[0]
     assert await read(bus, TOPICS["platform.action"], 1, group="actions", attempts=15) == []
+
+
+def test_the_default_policy_follows_the_models_thresholds_and_holds_threat_phrases() -> None:
+    policy = default_policy({"toxicity": {"en": 0.6, "fr": 0.76}, "threat": {"fr": 0.15}})
+    assert policy.thresholds_for("toxicity", "en") == Thresholds(review=0.6, hide=0.84)
+    assert policy.thresholds_for("toxicity", "fr").review == 0.76  # type: ignore[union-attr]
+    # A language without its own threshold gets the strictest known one.
+    assert policy.thresholds_for("toxicity", "und").review == 0.76  # type: ignore[union-attr]
+    assert policy.thresholds_for("threat", "fr") == Thresholds(review=0.15, remove=0.66)
+    assert decide(policy, scored("en", toxicity=0.7)).action is Action.REVIEW
+    assert decide(policy, scored("fr", toxicity=0.7)).action is Action.ALLOW
+    threat = decide(policy, scored("en"), "I will find you after school")
+    assert threat.action is Action.REVIEW
+    assert threat.reasons == ["rule 'threat-phrases' matched: 'i will find you'"]
+    assert decide(policy, scored("fr"), "je vais te retrouver").action is Action.REVIEW
+    # A phrase that only looks like a threat is held for a human, never removed by the rule alone.
+    assert decide(policy, scored("en"), "I will find you a better deal").action is Action.REVIEW
+    assert decide(policy, scored("en"), "you will find it on our site").action is Action.ALLOW
+    assert default_policy(None) is DEFAULT_POLICY

@@ -13,6 +13,7 @@ from vigie_moderator.adapters.policies import SqlPolicies
 from vigie_moderator.adapters.store import ReviewStore
 from vigie_moderator.api import router
 from vigie_moderator.domain.policies import PolicySource
+from vigie_moderator.domain.policy import default_policy
 from vigie_moderator.domain.scores import Scorer
 from vigie_moderator.handlers import ModerationHandler
 from vigie_moderator.settings import ModeratorSettings
@@ -42,7 +43,10 @@ def create_app(
         ):
             app.state.engine = reviews.engine
             app.state.reviews = reviews
-            app.state.policies = policies or SqlPolicies(reviews.engine)
+            app.state.policies = policies or SqlPolicies(
+                reviews.engine,
+                default=default_policy(getattr(app.state.scorer, "suggested_thresholds", None)),
+            )
             handler = ModerationHandler(app.state.scorer, app.state.policies, reviews, runtime.publisher)
             start_consumer(
                 runtime,

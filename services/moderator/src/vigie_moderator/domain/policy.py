@@ -74,7 +74,11 @@ class TermRule(BaseModel):
             return []
         found = matches(text, self.terms, allowed)
         folded = fold(text)
-        found += [p for p in self.patterns if re.search(p, folded)]
+        for pattern in self.patterns:
+            match = re.search(pattern, folded)
+            if match:
+                # The matched words explain a decision better than the expression that found them.
+                found.append(repr(match.group(0)))
         return found
 
 
@@ -162,6 +166,53 @@ DEFAULT_POLICY = Policy(
         "spam": Thresholds(review=0.7, hide=0.95),
     },
 )
+
+
+# Phrases the models miss: no corpus here labels English threats (see docs/models), so the default
+# policy holds them for a human instead of trusting a threat score that stays near zero.
+DEFAULT_THREAT_RULE = TermRule(
+    name="threat-phrases",
+    action=Action.REVIEW,
+    terms=[],
+    patterns=[
+        r"\b(i('| a)?m going to|i ?'?ll|i will|gonna|we will|we'?ll) (kill|hurt|find|shoot|stab|burn|beat) (you|u|him|her|them)\b",
+        r"\b(you|u) (will|are going to|gonna) (die|pay|regret)\b",
+        r"\b(je|on) (vais|va|vas) (te|vous|le|la) (tuer|buter|crever|retrouver|defoncer|frapper)\b",
+        r"\b(tu|vous) (vas|allez) (mourir|payer|le regretter)\b",
+    ],
+)
+
+
+def default_policy(suggested: Mapping[str, Mapping[str, float]] | None) -> Policy:
+    """The policy of a community that has none: the models' own per-language thresholds.
+
+    A score at the suggested threshold (best F1 on validation, capped at a 10% flag rate on ordinary
+    text) is held for review; hiding, or removing a threat, waits until the score is 60% of the way
+    from there to certainty. Languages the models have no threshold for use the strictest one known.
+    """
+    if not suggested:
+        return DEFAULT_POLICY
+
+    def ladder(category: str, threshold: float) -> Thresholds:
+        severe = round(threshold + 0.6 * (1 - threshold), 4)
+        if category == "threat":
+            return Thresholds(review=threshold, remove=severe)
+        return Thresholds(review=threshold, hide=severe)
+
+    general: dict[str, Thresholds] = {}
+    per_language: dict[str, dict[str, Thresholds]] = {}
+    for category, by_language in suggested.items():
+        if category not in CATEGORIES or not by_language:
+            continue
+        general[category] = ladder(category, max(by_language.values()))
+        for language, threshold in by_language.items():
+            per_language.setdefault(language, {})[category] = ladder(category, threshold)
+    return Policy(
+        version="default-2",
+        thresholds=general,
+        language_thresholds=per_language,
+        term_rules=[DEFAULT_THREAT_RULE],
+    )
 
 
 def scores_summary(scored: TextScores) -> Mapping[str, float]:
