@@ -8,14 +8,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar, TypeVar
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, String, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from vigie_shared.events.v1 import CommentRef, Platform
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -110,3 +112,21 @@ async def open_store(store_type: type[StoreT], url: str) -> AsyncIterator[StoreT
         yield store
     finally:
         await engine.dispose()
+
+
+class CommentColumns:
+    """The columns that say which comment a stored row is about, and the event reference they make."""
+
+    platform: Mapped[str] = mapped_column(String(32))
+    community: Mapped[str] = mapped_column(String(512), index=True)
+    thread_id: Mapped[str] = mapped_column(String(512))
+    comment_id: Mapped[str] = mapped_column(String(512))
+    correlation_id: Mapped[str] = mapped_column(String(64))
+
+    def comment_ref(self) -> CommentRef:
+        return CommentRef(
+            platform=Platform(self.platform),
+            community=self.community,
+            thread_id=self.thread_id,
+            comment_id=self.comment_id,
+        )

@@ -14,9 +14,7 @@ from vigie_shared.bus import BusUnavailable
 from vigie_shared.events import event_id_for
 from vigie_shared.events.v1 import (
     Action,
-    CommentRef,
     ModerationReviewed,
-    Platform,
     PlatformAction,
     PlatformActionKind,
     PlatformActionStatus,
@@ -222,12 +220,7 @@ async def decide_review(
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such review")
 
     async def announce(row: ReviewRow) -> None:
-        ref = CommentRef(
-            platform=Platform(row.platform),
-            community=row.community,
-            thread_id=row.thread_id,
-            comment_id=row.comment_id,
-        )
+        ref = row.comment_ref()
         reviewed_id = event_id_for("moderation.reviewed", row.id)
         await publisher.publish(
             publisher.envelope(

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from vigie_shared.auth import Principal, Role, require
 from vigie_shared.bus import BusUnavailable, EventPublisher
 from vigie_shared.events import event_id_for
-from vigie_shared.events.v1 import CommentRef, Platform, ReplyReviewed, ReplyVerdict
+from vigie_shared.events.v1 import ReplyReviewed, ReplyVerdict
 from vigie_shared.service import PublisherDep
 
 from vigie_responder.adapters.store import (
@@ -113,12 +113,7 @@ async def _review(
 
     async def announce(row: DraftRow) -> None:
         event = ReplyReviewed(
-            comment=CommentRef(
-                platform=Platform(row.platform),
-                community=row.community,
-                thread_id=row.thread_id,
-                comment_id=row.comment_id,
-            ),
+            comment=row.comment_ref(),
             draft_id=row.id,
             verdict=verdict,
             final_text=row.final_text,

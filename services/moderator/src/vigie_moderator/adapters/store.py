@@ -8,22 +8,17 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import JSON, String, Text, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from vigie_shared.db import SqlStore, UtcDateTime
+from vigie_shared.db import CommentColumns, SqlStore, UtcDateTime
 
 
 class Base(DeclarativeBase):
     pass
 
 
-class ReviewRow(Base):
+class ReviewRow(CommentColumns, Base):
     __tablename__ = "moderator_reviews"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    platform: Mapped[str] = mapped_column(String(32))
-    community: Mapped[str] = mapped_column(String(512), index=True)
-    thread_id: Mapped[str] = mapped_column(String(512))
-    comment_id: Mapped[str] = mapped_column(String(512))
-    correlation_id: Mapped[str] = mapped_column(String(64))
     author_pseudonym: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(8), index=True)

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from sqlalchemy import String, Text, select, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from vigie_shared.db import SqlStore, UtcDateTime
+from vigie_shared.db import CommentColumns, SqlStore, UtcDateTime
 
 
 class Base(DeclarativeBase):
@@ -22,15 +22,10 @@ class DraftStatus(StrEnum):
     REJECTED = "rejected"
 
 
-class DraftRow(Base):
+class DraftRow(CommentColumns, Base):
     __tablename__ = "responder_drafts"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    platform: Mapped[str] = mapped_column(String(32))
-    community: Mapped[str] = mapped_column(String(512), index=True)
-    thread_id: Mapped[str] = mapped_column(String(512))
-    comment_id: Mapped[str] = mapped_column(String(512))
-    correlation_id: Mapped[str] = mapped_column(String(64))
     comment_text: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(8))
     text: Mapped[str] = mapped_column(Text)
