@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import DateTime, MetaData, String, event
+from sqlalchemy import DateTime, MetaData, String, event, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect, make_url
@@ -71,6 +71,9 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value
 
 
+RowT = TypeVar("RowT", bound=DeclarativeBase)
+
+
 class SqlStore:
     """Base of the services' stores: one engine, its sessions, its schema, idempotent inserts."""
 
@@ -97,6 +100,48 @@ class SqlStore:
     @property
     def engine(self) -> AsyncEngine:
         return self._engine
+
+    async def settle(
+        self,
+        model: type[RowT],
+        row_id: str,
+        *,
+        values: dict[str, Any],
+        announce: Callable[[RowT], Awaitable[None]],
+    ) -> RowT:
+        """Moves a pending row to a final state once: the first caller wins, the others get RowSettled.
+
+        `announce` runs inside the transaction (it publishes the outcome): if the bus refuses, the
+        change is rolled back and the caller can retry, so the store and the topic never disagree.
+        """
+        table = model.__table__
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(model).where(table.c.id == row_id, table.c.status == "pending").values(**values)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                current = await session.get(model, row_id)
+                if current is None:
+                    raise RowNotFound(row_id)
+                # Detached before the rollback, which would otherwise expire what the caller reads.
+                session.expunge(current)
+                raise RowSettled(current)
+            row = await session.get(model, row_id, populate_existing=True)
+            assert row is not None
+            await announce(row)
+        return row
+
+
+class RowNotFound(LookupError):
+    pass
+
+
+class RowSettled(RuntimeError):
+    """Somebody else already moved the row out of pending; `row` is its current state."""
+
+    def __init__(self, row: Any) -> None:
+        super().__init__("already settled")
+        self.row = row
 
 
 StoreT = TypeVar("StoreT", bound=SqlStore)

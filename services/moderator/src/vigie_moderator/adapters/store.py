@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import JSON, String, Text, select, update
+from sqlalchemy import JSON, String, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from vigie_shared.db import CommentColumns, SqlStore, UtcDateTime
+from vigie_shared.db import CommentColumns, RowNotFound, RowSettled, SqlStore, UtcDateTime
 
 
 class Base(DeclarativeBase):
@@ -98,21 +98,23 @@ class ReviewStore(SqlStore):
         announce: Callable[[ReviewRow], Awaitable[None]],
     ) -> ReviewRow:
         """First moderator wins; the verdict is published inside the same transaction."""
-        async with self._sessions.begin() as session:
-            result = await session.execute(
-                update(ReviewRow)
-                .where(ReviewRow.id == review_id, ReviewRow.status == "pending")
-                .values(status="decided", verdict=verdict, reviewer=reviewer, reason=reason, decided_at=now())
+        try:
+            return await self.settle(
+                ReviewRow,
+                review_id,
+                values={
+                    "status": "decided",
+                    "verdict": verdict,
+                    "reviewer": reviewer,
+                    "reason": reason,
+                    "decided_at": now(),
+                },
+                announce=announce,
             )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                current = await session.get(ReviewRow, review_id)
-                if current is None:
-                    raise ReviewNotFound(review_id)
-                raise ReviewAlreadyDecided(current.verdict)
-            row = await session.get(ReviewRow, review_id, populate_existing=True)
-            assert row is not None
-            await announce(row)
-        return row
+        except RowNotFound:
+            raise ReviewNotFound(review_id) from None
+        except RowSettled as settled:
+            raise ReviewAlreadyDecided(settled.row.verdict) from None
 
     def session(self) -> AsyncSession:
         return self._sessions()

@@ -6,9 +6,9 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import String, Text, select, update
+from sqlalchemy import String, Text, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from vigie_shared.db import CommentColumns, SqlStore, UtcDateTime
+from vigie_shared.db import CommentColumns, RowNotFound, RowSettled, SqlStore, UtcDateTime
 
 
 class Base(DeclarativeBase):
@@ -84,30 +84,17 @@ class DraftStore(SqlStore):
         reason: str | None,
         announce: Callable[[DraftRow], Awaitable[None]],
     ) -> DraftRow:
-        """Moves a pending draft to its verdict; the conditional update makes one reviewer win.
-
-        `announce` publishes the verdict inside the transaction: if the bus refuses, the verdict is
-        rolled back and the moderator can retry, so the store and the topic never disagree for long.
-        """
-        at = datetime.now(UTC)
-        async with self._sessions.begin() as session:
-            result = await session.execute(
-                update(DraftRow)
-                .where(DraftRow.id == draft_id, DraftRow.status == DraftStatus.PENDING.value)
-                .values(
-                    status=status.value,
-                    reviewer=reviewer,
-                    reviewed_at=at,
-                    final_text=final_text,
-                    reject_reason=reason,
-                )
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                current = await session.get(DraftRow, draft_id)
-                if current is None:
-                    raise DraftNotFound(draft_id)
-                raise DraftAlreadyReviewed(current.status)
-            row = await session.get(DraftRow, draft_id, populate_existing=True)
-            assert row is not None
-            await announce(row)
-        return row
+        """Moves a pending draft to its verdict; one reviewer wins, `announce` publishes it."""
+        values = {
+            "status": status.value,
+            "reviewer": reviewer,
+            "reviewed_at": datetime.now(UTC),
+            "final_text": final_text,
+            "reject_reason": reason,
+        }
+        try:
+            return await self.settle(DraftRow, draft_id, values=values, announce=announce)
+        except RowNotFound:
+            raise DraftNotFound(draft_id) from None
+        except RowSettled as settled:
+            raise DraftAlreadyReviewed(settled.row.status) from None
