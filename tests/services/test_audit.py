@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import update
-from vigie_audit.adapters.store import AuditRow, AuditStore
+from vigie_audit.adapters.store import AuditRow, AuditStore, NewEntry
 from vigie_audit.domain.chain import GENESIS, ChainedEntry, entry_hash, verify
 from vigie_shared.db import create_engine, session_factory
 
@@ -59,8 +59,8 @@ async def store(database_url: str) -> AsyncIterator[AuditStore]:
     await engine.dispose()
 
 
-async def append(store: AuditStore, event_id: str, body: dict[str, object]) -> bool:
-    return await store.append(
+def entry(event_id: str, body: dict[str, object]) -> NewEntry:
+    return NewEntry(
         event_id=event_id,
         event_type="comment.received",
         topic="vigie.comments.received.v1",
@@ -69,9 +69,13 @@ async def append(store: AuditStore, event_id: str, body: dict[str, object]) -> b
         time="2026-11-30T00:00:00+00:00",
         correlation_id="corr",
         community="page-1",
-        body=body,
+        body=dict(body),
         recorded_at=datetime.now(UTC),
     )
+
+
+async def append(store: AuditStore, event_id: str, body: dict[str, object]) -> bool:
+    return await store.append(entry(event_id, body)) == 1
 
 
 async def test_the_store_appends_each_event_once_and_detects_a_rewrite(store: AuditStore) -> None:
@@ -90,3 +94,13 @@ async def test_the_store_appends_each_event_once_and_detects_a_rewrite(store: Au
     result = verify([e async for e in store.stream()])
     assert not result.ok
     assert result.first_bad_seq == entries[0].seq
+
+
+async def test_a_batch_is_chained_in_order_and_skips_what_is_already_there(store: AuditStore) -> None:
+    assert await append(store, "a", {"n": 0})
+    batch = [entry("b", {"n": 1}), entry("a", {"n": 0}), entry("c", {"n": 2}), entry("b", {"n": 1})]
+    assert await store.append(*batch) == 2
+    entries = [e async for e in store.stream()]
+    assert [e.event_id for e in entries] == ["a", "b", "c"]
+    assert [e.seq for e in entries] == sorted(e.seq for e in entries)
+    assert verify(entries).ok

@@ -28,7 +28,14 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
             app.state.engine = store.engine
             app.state.audit = store
             handler = AuditHandler(store)
-            start_consumer(runtime, settings, metrics, topics=list(ALL_TOPICS), handler=handler.handle)
+            start_consumer(
+                runtime,
+                settings,
+                metrics,
+                topics=list(ALL_TOPICS),
+                handler=handler.handle,
+                batch_handler=handler.handle_batch,
+            )
             app.state.runtime = runtime
             yield
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +39,20 @@ class AuditRow(Base):
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    event_id: str
+    event_type: str
+    topic: str
+    record_key: str | None
+    source: str
+    time: str
+    correlation_id: str
+    community: str | None
+    body: dict[str, Any]
+    recorded_at: datetime
+
+
 def as_entry(row: AuditRow) -> ChainedEntry:
     return ChainedEntry(
         seq=row.seq,
@@ -55,55 +70,56 @@ def as_entry(row: AuditRow) -> ChainedEntry:
 class AuditStore(SqlStore):
     metadata = Base.metadata
 
-    async def append(
-        self,
-        *,
-        event_id: str,
-        event_type: str,
-        topic: str,
-        record_key: str | None,
-        source: str,
-        time: str,
-        correlation_id: str,
-        community: str | None,
-        body: dict[str, Any],
-        recorded_at: datetime,
-    ) -> bool:
-        """Appends once; False when the event was already recorded (a redelivery)."""
+    async def append(self, *entries: NewEntry) -> int:
+        """Appends each event once, in the given order, in one transaction; returns how many were new.
+
+        An event already recorded (a redelivery) or repeated within the batch is skipped.
+        """
+        if not entries:
+            return 0
         async with self._sessions.begin() as session:
             if self._engine.dialect.name == "postgresql":
                 # Two writers reading the same tail would fork the chain; SQLite already serialises writes.
                 await session.execute(text("SELECT pg_advisory_xact_lock(70432)"))
-            known = await session.scalar(select(AuditRow.seq).where(AuditRow.event_id == event_id))
-            if known is not None:
-                return False
+            ids = list(dict.fromkeys(entry.event_id for entry in entries))
+            known = set(await session.scalars(select(AuditRow.event_id).where(AuditRow.event_id.in_(ids))))
             last = await session.scalar(select(AuditRow.hash).order_by(AuditRow.seq.desc()).limit(1))
             prev = last or GENESIS
-            session.add(
-                AuditRow(
-                    event_id=event_id,
-                    event_type=event_type,
-                    topic=topic,
-                    record_key=record_key,
-                    source=source,
-                    time=time,
-                    correlation_id=correlation_id,
-                    community=community,
-                    body=body,
-                    prev_hash=prev,
-                    hash=entry_hash(
-                        prev,
-                        event_id=event_id,
-                        event_type=event_type,
-                        source=source,
-                        time=time,
-                        correlation_id=correlation_id,
-                        body=body,
-                    ),
-                    recorded_at=recorded_at,
+            appended = 0
+            for entry in entries:
+                if entry.event_id in known:
+                    continue
+                known.add(entry.event_id)
+                digest = entry_hash(
+                    prev,
+                    event_id=entry.event_id,
+                    event_type=entry.event_type,
+                    source=entry.source,
+                    time=entry.time,
+                    correlation_id=entry.correlation_id,
+                    body=entry.body,
                 )
-            )
-        return True
+                session.add(
+                    AuditRow(
+                        event_id=entry.event_id,
+                        event_type=entry.event_type,
+                        topic=entry.topic,
+                        record_key=entry.record_key,
+                        source=entry.source,
+                        time=entry.time,
+                        correlation_id=entry.correlation_id,
+                        community=entry.community,
+                        body=entry.body,
+                        prev_hash=prev,
+                        hash=digest,
+                        recorded_at=entry.recorded_at,
+                    )
+                )
+                # Flushed one by one so the sequence numbers follow the chain's order.
+                await session.flush()
+                prev = digest
+                appended += 1
+        return appended
 
     async def events(
         self,
