@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,6 +9,7 @@ from functools import partial
 
 import structlog
 from vigie_shared.bus import EventPublisher
+from vigie_shared.coalesce import Coalescer
 from vigie_shared.events import Envelope
 from vigie_shared.events.v1 import Keyed
 from vigie_shared.privacy import pseudonymise
@@ -52,8 +52,10 @@ class Ingest:
         self._ttl = ttl_seconds
         # Keys are scoped by the topic prefix: "already published" means to these topics.
         self._namespace = namespace
-        self._waiting: list[tuple[list[Envelope[Keyed]], asyncio.Future[None]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        # Group commit: deliveries arriving while a write is in flight share the next one.
+        self._writes: Coalescer[list[Envelope[Keyed]], None] = Coalescer(
+            self._write, name="ingest-group-commit"
+        )
 
     @property
     def pseudonymise(self) -> Pseudonymiser:
@@ -105,31 +107,10 @@ class Ingest:
         return Published(len(events), duplicates)
 
     async def _commit(self, events: list[Envelope[Keyed]]) -> None:
-        """Group commit: deliveries arriving while a write is in flight share the next one.
+        """One durable write per batch of deliveries instead of one per webhook; each delivery's
+        events stay together and in order. If the write fails, every delivery in the batch gets
+        the error, so each is answered 503 and retried by its platform."""
+        await self._writes.submit(events)
 
-        One durable write per batch instead of one per webhook (on the embedded bus, one fsync).
-        Each delivery's events stay together and in order. If the write fails, every delivery in
-        the batch gets the error, so each is answered 503 and retried by its platform.
-        """
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.append((events, waiter))
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._write_batches(), name="ingest-group-commit")
-        await waiter
-
-    async def _write_batches(self) -> None:
-        try:
-            while self._waiting:
-                batch, self._waiting = self._waiting, []
-                try:
-                    await self.publisher.publish_all([event for events, _ in batch for event in events])
-                except Exception as error:  # handed to every waiter below, not swallowed
-                    for _, waiter in batch:
-                        if not waiter.done():
-                            waiter.set_exception(error)
-                    continue
-                for _, waiter in batch:
-                    if not waiter.done():  # a disconnected client's request may be cancelled
-                        waiter.set_result(None)
-        finally:
-            self._writer = None
+    async def _write(self, deliveries: Sequence[list[Envelope[Keyed]]]) -> None:
+        await self.publisher.publish_all([event for events in deliveries for event in events])

@@ -17,6 +17,7 @@ from pathlib import Path
 import aiosqlite
 
 from vigie_shared.bus.port import BusUnavailable, Headers, Message, OutgoingRecord
+from vigie_shared.coalesce import Coalescer
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -42,6 +43,9 @@ CREATE TABLE IF NOT EXISTS leases (
 """
 
 
+_Row = tuple[str, str | None, bytes, str, float]
+
+
 def path_from_url(url: str) -> Path:
     if not url.startswith("sqlite:///"):
         raise ValueError(f"not an embedded bus url: {url!r} (expected sqlite:///path)")
@@ -64,16 +68,14 @@ class SqliteBus:
         self._prefix = topic_prefix
         self._poll_interval = poll_interval
         self._db: aiosqlite.Connection | None = None
-        self._pending: list[tuple[list[tuple[str, str | None, bytes, str, float]], asyncio.Future[None]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._writes: Coalescer[list[_Row], None] = Coalescer(self._write, name="embedded-bus-writes")
 
     async def start(self) -> None:
         self._db = await _open(self._path)
         await self._db.executescript(_SCHEMA)
 
     async def close(self) -> None:
-        if self._writer is not None:
-            await asyncio.gather(self._writer, return_exceptions=True)
+        await self._writes.wait_idle()
         if self._db is not None:
             await self._db.close()
             self._db = None
@@ -91,41 +93,26 @@ class SqliteBus:
             (self._prefix + r.topic, r.key, r.value, json.dumps({n: v.decode() for n, v in r.headers}), now)
             for r in records
         ]
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((rows, done))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_pending())
-        await done
+        await self._writes.submit(rows)
 
-    async def _write_pending(self) -> None:
-        """Group commit: whatever queued up while the previous transaction was syncing goes in the next one.
-
-        Each transaction ends with one fsync (synchronous=FULL), so fifty concurrent publishers pay for
-        one disk flush instead of fifty, and each still returns only once its records are durable.
+    async def _write(self, batches: Sequence[list[_Row]]) -> None:
+        """Group commit: one transaction, so one fsync (synchronous=FULL), for every publisher that
+        queued while the previous one was syncing; each still returns only once its rows are durable.
         """
         assert self._db is not None
-        while self._pending:
-            batch, self._pending = self._pending, []
-            rows = [row for rows, _ in batch for row in rows]
+        rows = [row for batch in batches for row in batch]
+        try:
+            await self._db.execute("BEGIN IMMEDIATE")
             try:
-                await self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    await self._db.executemany(
-                        "INSERT INTO records (topic, key, value, headers, created) VALUES (?, ?, ?, ?, ?)",
-                        rows,
-                    )
-                except BaseException:
-                    await self._db.execute("ROLLBACK")
-                    raise
-                await self._db.execute("COMMIT")
-            except aiosqlite.Error as error:
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(BusUnavailable(f"embedded bus write failed: {error}"))
-            else:
-                for _, done in batch:
-                    if not done.done():
-                        done.set_result(None)
+                await self._db.executemany(
+                    "INSERT INTO records (topic, key, value, headers, created) VALUES (?, ?, ?, ?, ?)", rows
+                )
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
+        except aiosqlite.Error as error:
+            raise BusUnavailable(f"embedded bus write failed: {error}") from error
 
     def consumer(self, group: str, topics: Sequence[str]) -> SqliteConsumer:
         return SqliteConsumer(

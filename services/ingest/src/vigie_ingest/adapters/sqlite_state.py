@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import aiosqlite
 import structlog
+from vigie_shared.coalesce import Coalescer
 
 from vigie_ingest.domain.ports import StoreUnavailable
 
@@ -36,8 +37,6 @@ CREATE TABLE IF NOT EXISTS cursors (
 
 _MAX_PARAMS = 500  # below SQLite's host-parameter limit, with room to spare
 
-_Lookup = tuple[list[str], "asyncio.Future[dict[str, float]]"]
-
 
 class SqliteState:
     """Implements IdempotencyStore and CursorStore on one aiosqlite connection."""
@@ -48,8 +47,10 @@ class SqliteState:
         self._db: aiosqlite.Connection | None = None
         self._unwritten: dict[str, float] = {}
         self._flusher: asyncio.Task[None] | None = None
-        self._lookups: list[_Lookup] = []
-        self._reader: asyncio.Task[None] | None = None
+        # Lookups that arrive while a query runs wait for the next one and share it.
+        self._lookups: Coalescer[list[str], dict[str, float]] = Coalescer(
+            self._read_batch, name="idempotency-lookups"
+        )
 
     async def start(self) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
@@ -90,31 +91,11 @@ class SqliteState:
         if not rest:
             return found
         self._conn()
-        future: asyncio.Future[dict[str, float]] = asyncio.get_running_loop().create_future()
-        self._lookups.append((rest, future))
-        if self._reader is None:
-            self._reader = asyncio.create_task(self._answer_lookups(), name="idempotency-lookups")
-        stored = await future
+        stored = await self._lookups.submit(rest)
         return found | {key for key in rest if stored.get(key, 0.0) > now}
 
-    async def _answer_lookups(self) -> None:
-        # Lookups that arrive while a query runs wait for the next one and share it.
-        try:
-            while self._lookups:
-                batch, self._lookups = self._lookups, []
-                keys = list(dict.fromkeys(key for wanted, _ in batch for key in wanted))
-                try:
-                    stored = await self._read(keys)
-                except StoreUnavailable as error:
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(error)
-                    continue
-                for _, future in batch:
-                    if not future.done():  # a disconnected client's request may be cancelled
-                        future.set_result(stored)
-        finally:
-            self._reader = None
+    async def _read_batch(self, wanted: Sequence[list[str]]) -> dict[str, float]:
+        return await self._read(list(dict.fromkeys(key for keys in wanted for key in keys)))
 
     async def _read(self, keys: list[str]) -> dict[str, float]:
         stored: dict[str, float] = {}
