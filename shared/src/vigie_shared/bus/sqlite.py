@@ -52,13 +52,23 @@ def path_from_url(url: str) -> Path:
     return Path(url.removeprefix("sqlite:///"))
 
 
-async def _open(path: Path) -> aiosqlite.Connection:
+async def _open(path: Path, attempts: int = 50) -> aiosqlite.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     db = await aiosqlite.connect(path, timeout=30, isolation_level=None)
-    await db.execute("PRAGMA journal_mode=WAL")
+    await db.execute("PRAGMA busy_timeout=30000")
+    for attempt in range(attempts):
+        try:
+            # Switching a new file to WAL answers "locked" at once, without the busy handler, while
+            # another process (make run starts four) is doing the same: retry instead of failing.
+            await db.execute("PRAGMA journal_mode=WAL")
+            break
+        except aiosqlite.OperationalError as error:
+            if "locked" not in str(error) or attempt == attempts - 1:
+                await db.close()
+                raise
+            await asyncio.sleep(0.05 * (attempt + 1))
     # FULL: a publish that returned survives a power cut, which is the promise ingest makes.
     await db.execute("PRAGMA synchronous=FULL")
-    await db.execute("PRAGMA busy_timeout=30000")
     return db
 
 
