@@ -1,0 +1,1 @@
+"""discord: inbound webhooks and outbound API calls."""

@@ -1,0 +1,1 @@
+"""facebook: inbound webhooks and outbound API calls."""

@@ -1,0 +1,1 @@
+"""generic: inbound webhooks and outbound API calls."""

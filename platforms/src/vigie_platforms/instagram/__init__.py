@@ -1,0 +1,1 @@
+"""instagram: inbound webhooks and outbound API calls."""

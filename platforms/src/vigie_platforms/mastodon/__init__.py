@@ -1,0 +1,1 @@
+"""mastodon: inbound webhooks and outbound API calls."""

@@ -1,0 +1,1 @@
+"""Outbound calls: typed outcomes, credentials, limits and the per-platform clients registry."""

@@ -1,0 +1,1 @@
+"""slack: inbound webhooks and outbound API calls."""

@@ -1,0 +1,1 @@
+"""telegram: inbound webhooks and outbound API calls."""

@@ -1,0 +1,1 @@
+"""twitch: inbound webhooks and outbound API calls."""

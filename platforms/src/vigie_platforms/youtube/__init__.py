@@ -1,0 +1,1 @@
+"""youtube: inbound webhooks and outbound API calls."""
