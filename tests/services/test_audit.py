@@ -54,7 +54,7 @@ def test_any_edit_removal_or_reordering_is_caught(tamper: object, problem: str) 
 async def store(database_url: str) -> AsyncIterator[AuditStore]:
     engine = create_engine(database_url)
     store = AuditStore(engine)
-    await store.create_schema()
+    await store.migrate()
     yield store
     await engine.dispose()
 

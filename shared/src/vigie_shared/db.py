@@ -78,14 +78,18 @@ class SqlStore:
     """Base of the services' stores: one engine, its sessions, its schema, idempotent inserts."""
 
     metadata: ClassVar[MetaData]
+    # Where this service's Alembic history lives ("vigie_<service>:migrations") and its version table.
+    migrations: ClassVar[str]
+    version_table: ClassVar[str]
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
 
-    async def create_schema(self) -> None:
-        async with self._engine.begin() as connection:
-            await connection.run_sync(self.metadata.create_all)
+    async def migrate(self) -> None:
+        from vigie_shared.migrations import upgrade
+
+        await upgrade(self._engine, self.migrations, self.version_table)
 
     async def insert_absent(
         self, session: AsyncSession, rows: Sequence[DeclarativeBase], key: str = "id"
@@ -149,11 +153,11 @@ StoreT = TypeVar("StoreT", bound=SqlStore)
 
 @asynccontextmanager
 async def open_store(store_type: type[StoreT], url: str) -> AsyncIterator[StoreT]:
-    """A store on its own engine, schema created, engine disposed on the way out."""
+    """A store on its own engine, schema migrated to the newest revision, engine disposed on the way out."""
     engine = create_engine(url)
     try:
         store = store_type(engine)
-        await store.create_schema()
+        await store.migrate()
         yield store
     finally:
         await engine.dispose()

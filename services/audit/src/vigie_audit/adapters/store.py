@@ -69,6 +69,8 @@ def as_entry(row: AuditRow) -> ChainedEntry:
 
 class AuditStore(SqlStore):
     metadata = Base.metadata
+    migrations = "vigie_audit:migrations"
+    version_table = "alembic_version_audit"
 
     async def append(self, *entries: NewEntry) -> int:
         """Appends each event once, in the given order, in one transaction; returns how many were new.

@@ -46,6 +46,8 @@ class ReviewAlreadyDecided(RuntimeError):
 
 class ReviewStore(SqlStore):
     metadata = Base.metadata
+    migrations = "vigie_moderator:migrations"
+    version_table = "alembic_version_moderator"
 
     async def add_if_absent(self, *rows: ReviewRow) -> None:
         """Idempotent on the review id, which derives from the event that asked for the review."""

@@ -50,6 +50,8 @@ class DraftAlreadyReviewed(RuntimeError):
 
 class DraftStore(SqlStore):
     metadata = Base.metadata
+    migrations = "vigie_responder:migrations"
+    version_table = "alembic_version_responder"
 
     async def add_if_absent(self, row: DraftRow) -> None:
         async with self._sessions.begin() as session:
