@@ -43,6 +43,7 @@ class DraftingHandler:
                 comment_id=ref.comment_id,
                 correlation_id=event.correlationid,
                 comment_text=decision.text,
+                author_pseudonym=decision.author.pseudonym,
                 language=draft.language,
                 text=draft.text,
                 source=draft.source.value,

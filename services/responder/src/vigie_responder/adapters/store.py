@@ -27,6 +27,8 @@ class DraftRow(CommentColumns, Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     comment_text: Mapped[str] = mapped_column(Text)
+    # Whose comment it is, so a privacy request can find and erase it; null on drafts made before.
+    author_pseudonym: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     language: Mapped[str] = mapped_column(String(8))
     text: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(16))
