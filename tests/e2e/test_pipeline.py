@@ -94,8 +94,16 @@ async def test_a_signed_comment_flows_to_a_draft_and_is_audited_in_order(
         assert verdict["correlation_id"] == events[0]["correlation_id"]
         assert verdict["body"]["verdict"] == "edited"
 
+        # No credentials were configured for the page: nothing is sent, and the failure is on record.
+        async def failed() -> list[dict[str, Any]]:
+            return await audit_events(svc["audit"], tokens.auditor, type="reply.failed")
+
+        [failure] = await wait_for(failed)
+        assert failure["body"]["error"] == "no_credentials"
+        assert failure["correlation_id"] == events[0]["correlation_id"]
+
         chain = await svc["audit"].get("/v1/audit/verify", headers=Tokens.header(tokens.auditor))
-        assert chain.json() == {"ok": True, "checked": 4, "first_bad_seq": None, "problem": None}
+        assert chain.json() == {"ok": True, "checked": 5, "first_bad_seq": None, "problem": None}
 
 
 async def test_logs_carry_ids_but_no_text_no_user_id_and_no_secret(

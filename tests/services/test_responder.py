@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -100,6 +102,17 @@ async def wait_drafts(client: httpx.AsyncClient, token: str, want: int) -> list[
     raise AssertionError("no draft appeared")
 
 
+async def wait_delivery(client: httpx.AsyncClient, token: str, draft_id: str) -> dict[str, Any]:
+    for _ in range(100):
+        draft: dict[str, Any] = (
+            await client.get(f"/v1/drafts/{draft_id}", headers=Tokens.header(token))
+        ).json()
+        if draft["status"] in ("published", "failed"):
+            return draft
+        await asyncio.sleep(0.1)
+    raise AssertionError("the draft was never delivered")
+
+
 async def test_drafts_need_a_token_with_the_right_role_and_community(
     responder: tuple[httpx.AsyncClient, str], tokens: Tokens
 ) -> None:
@@ -134,7 +147,17 @@ async def test_one_verdict_per_draft_and_bad_bodies_are_refused(
     conflict = await client.post(f"/v1/drafts/{draft['id']}/reject", json={"reason": "no"}, headers=auth)
     assert conflict.status_code == 409
     assert "approved" in conflict.json()["detail"]
-    listed = await client.get("/v1/drafts", params={"status": "approved"}, headers=auth)
+    # No credentials for this community: no platform call, and the draft says so.
+    delivered = await wait_delivery(client, tokens.moderator, draft["id"])
+    assert delivered["status"] == "failed"
+    assert delivered["verdict"] == "approved"
+    assert delivered["delivery"] == {
+        "status": "failed",
+        "platform_reply_id": None,
+        "reason": "no_credentials",
+        "delivered_at": delivered["delivery"]["delivered_at"],
+    }
+    listed = await client.get("/v1/drafts", params={"status": "failed"}, headers=auth)
     assert [d["id"] for d in listed.json()] == [draft["id"]]
 
     bus = open_bus(bus_url, client_id="reader")

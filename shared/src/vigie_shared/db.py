@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from vigie_shared.events.v1 import CommentRef, Platform
+from vigie_shared.events import Envelope
+from vigie_shared.events.v1 import CommentRef, Keyed, Platform
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -81,10 +82,17 @@ class SqlStore:
     # Where this service's Alembic history lives ("vigie_<service>:migrations") and its version table.
     migrations: ClassVar[str]
     version_table: ClassVar[str]
+    # The service's outbox table, for stores whose changes announce events (see vigie_shared.outbox).
+    outbox: ClassVar[type[Any] | None] = None
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.on_staged: Callable[[], None] | None = None
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        return self._sessions
 
     async def migrate(self) -> None:
         from vigie_shared.migrations import upgrade
@@ -111,12 +119,15 @@ class SqlStore:
         row_id: str,
         *,
         values: dict[str, Any],
-        announce: Callable[[RowT], Awaitable[None]],
+        announce: Callable[[RowT], Sequence[Envelope[Keyed]]],
+        then: Callable[[AsyncSession, RowT], Awaitable[None]] | None = None,
     ) -> RowT:
         """Moves a pending row to a final state once: the first caller wins, the others get RowSettled.
 
-        `announce` runs inside the transaction (it publishes the outcome): if the bus refuses, the
-        change is rolled back and the caller can retry, so the store and the topic never disagree.
+        The events `announce` returns for the settled row are staged in the outbox, and `then` writes
+        whatever else the change creates (jobs), in the same transaction: the change, its
+        announcement and its consequences commit together or not at all. The relay publishes the
+        events after the commit.
         """
         table = model.__table__
         async with self._sessions.begin() as session:
@@ -132,8 +143,25 @@ class SqlStore:
                 raise RowSettled(current)
             row = await session.get(model, row_id, populate_existing=True)
             assert row is not None
-            await announce(row)
+            if then is not None:
+                await then(session, row)
+            await self.stage(session, announce(row))
+        self.staged()
         return row
+
+    async def stage(self, session: AsyncSession, events: Sequence[Envelope[Keyed]]) -> None:
+        """Stages events in this store's outbox inside the caller's transaction."""
+        from vigie_shared.outbox import stage
+
+        if events:
+            if self.outbox is None:
+                raise TypeError(f"{type(self).__name__} has no outbox table")
+            await stage(session, self.outbox, events)
+
+    def staged(self) -> None:
+        """Called after a commit that staged events; the app points it at its relay's `notify`."""
+        if self.on_staged is not None:
+            self.on_staged()
 
 
 class RowNotFound(LookupError):

@@ -18,8 +18,10 @@ from vigie_shared.bus import (
     MessageHandler,
     open_bus,
 )
+from vigie_shared.db import SqlStore
 from vigie_shared.http import ReadinessCheck, instrument
 from vigie_shared.metrics import ServiceMetrics
+from vigie_shared.outbox import OutboxRelay
 from vigie_shared.settings import CommonSettings
 
 
@@ -28,11 +30,16 @@ class BusRuntime:
     bus: Bus
     publisher: EventPublisher
     loops: list[ConsumerLoop] = field(default_factory=list)
+    relays: list[OutboxRelay] = field(default_factory=list)
 
     async def consumers_running(self) -> str | None:
         stopped = [loop.group for loop in self.loops if not loop.running]
         if stopped:
             return f"consumer not running: {', '.join(stopped)}"
+        for relay in self.relays:
+            reason = await relay.check()
+            if reason is not None:
+                return reason
         return None
 
 
@@ -50,6 +57,8 @@ async def bus_runtime(settings: CommonSettings, metrics: ServiceMetrics) -> Asyn
     finally:
         for loop in runtime.loops:
             await loop.stop()
+        for relay in runtime.relays:
+            await relay.stop()
         await bus.close()
 
 
@@ -110,10 +119,12 @@ def start_consumer(
     batch_handler: BatchHandler | None = None,
     max_records: int = 64,
     fetch_timeout: float = 0.2,
+    group_suffix: str | None = None,
 ) -> ConsumerLoop:
+    """Starts a consumer loop; a second loop in one service needs its own `group_suffix`."""
     loop = ConsumerLoop(
         runtime.bus,
-        group=settings.group,
+        group=settings.group if group_suffix is None else f"{settings.group}-{group_suffix}",
         topics=topics,
         handler=handler,
         batch_handler=batch_handler,
@@ -124,6 +135,17 @@ def start_consumer(
     runtime.loops.append(loop)
     loop.start()
     return loop
+
+
+def start_outbox(runtime: BusRuntime, store: SqlStore, metrics: ServiceMetrics) -> OutboxRelay:
+    """The relay that publishes what `store` stages; stopped with the runtime, after the consumers."""
+    if store.outbox is None:
+        raise TypeError(f"{type(store).__name__} has no outbox table")
+    relay = OutboxRelay(store.sessions, store.outbox, runtime.bus, metrics=metrics)
+    store.on_staged = relay.notify
+    runtime.relays.append(relay)
+    relay.start()
+    return relay
 
 
 def readiness_checks(app: FastAPI, *, database: bool) -> dict[str, ReadinessCheck]:

@@ -9,11 +9,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import DBAPIError
 from vigie_shared.auth import Principal, Role, require
-from vigie_shared.bus import BusUnavailable
-from vigie_shared.events import event_id_for
+from vigie_shared.events import Envelope, event_id_for
 from vigie_shared.events.v1 import (
     Action,
+    Keyed,
     ModerationReviewed,
     PlatformAction,
     PlatformActionKind,
@@ -219,10 +220,11 @@ async def decide_review(
     if not principal.can_access(current.community):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such review")
 
-    async def announce(row: ReviewRow) -> None:
+    def announce(row: ReviewRow) -> list[Envelope[Keyed]]:
         ref = row.comment_ref()
         reviewed_id = event_id_for("moderation.reviewed", row.id)
-        await publisher.publish(
+        decided_at = row.decided_at or datetime.now(UTC)
+        events: list[Envelope[Keyed]] = [
             publisher.envelope(
                 ModerationReviewed(
                     comment=ref,
@@ -230,15 +232,15 @@ async def decide_review(
                     verdict=body.verdict,
                     reason=body.reason,
                     reviewer=principal.name,
-                    decided_at=row.decided_at or datetime.now(UTC),
+                    decided_at=decided_at,
                 ),
                 correlationid=row.correlation_id,
                 id=reviewed_id,
             )
-        )
+        ]
         if body.verdict is ReviewVerdict.REMOVE:
             action_id = event_id_for("platform.action", reviewed_id)
-            await publisher.publish(
+            events.append(
                 publisher.envelope(
                     PlatformAction(
                         comment=ref,
@@ -246,12 +248,13 @@ async def decide_review(
                         kind=PlatformActionKind.DELETE,
                         status=PlatformActionStatus.REQUESTED,
                         requested_by=f"reviewer:{principal.name}",
-                        at=datetime.now(UTC),
+                        at=decided_at,
                     ),
                     correlationid=row.correlation_id,
                     id=action_id,
                 )
             )
+        return events
 
     try:
         row = await reviews.decide(
@@ -265,10 +268,10 @@ async def decide_review(
         raise HTTPException(
             status.HTTP_409_CONFLICT, f"already decided by another moderator: {done.verdict}"
         ) from None
-    except BusUnavailable:
+    except DBAPIError:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
-            "event bus unavailable, nothing was changed; retry later",
+            "database unavailable, nothing was changed; retry later",
             headers={"Retry-After": "5"},
         ) from None
     return ReviewItem.model_validate(row, from_attributes=True)

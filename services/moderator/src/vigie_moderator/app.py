@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from vigie_shared.db import open_store
 from vigie_shared.events.v1 import TOPICS
 from vigie_shared.metrics import ServiceMetrics
-from vigie_shared.service import bus_runtime, new_app, start_consumer
+from vigie_shared.service import bus_runtime, new_app, start_consumer, start_outbox
 
 from vigie_moderator.adapters.policies import SqlPolicies
 from vigie_moderator.adapters.store import ReviewStore
@@ -43,6 +43,7 @@ def create_app(
         ):
             app.state.engine = reviews.engine
             app.state.reviews = reviews
+            start_outbox(runtime, reviews, metrics)
             app.state.policies = policies or SqlPolicies(
                 reviews.engine,
                 default=default_policy(getattr(app.state.scorer, "suggested_thresholds", None)),

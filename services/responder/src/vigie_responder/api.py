@@ -7,10 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import DBAPIError
 from vigie_shared.auth import Principal, Role, require
-from vigie_shared.bus import BusUnavailable, EventPublisher
-from vigie_shared.events import event_id_for
-from vigie_shared.events.v1 import ReplyReviewed, ReplyVerdict
+from vigie_shared.bus import EventPublisher
+from vigie_shared.events import Envelope, event_id_for
+from vigie_shared.events.v1 import Keyed, Platform, ReplyReviewed, ReplyVerdict
 from vigie_shared.service import PublisherDep
 
 from vigie_responder.adapters.store import (
@@ -19,7 +20,9 @@ from vigie_responder.adapters.store import (
     DraftRow,
     DraftStatus,
     DraftStore,
+    JobRow,
 )
+from vigie_responder.dispatcher import PlatformDirectory
 
 router = APIRouter(prefix="/v1/drafts", tags=["drafts"])
 Moderator = Annotated[Principal, Depends(require(Role.MODERATOR))]
@@ -33,6 +36,15 @@ def get_drafts(request: Request) -> DraftStore:
 DraftsDep = Annotated[DraftStore, Depends(get_drafts)]
 
 
+class Delivery(BaseModel):
+    """What became of an approved draft on the platform."""
+
+    status: str = Field(description="pending, published or failed")
+    platform_reply_id: str | None = None
+    reason: str | None = Field(default=None, description="why it failed, e.g. no_credentials")
+    delivered_at: datetime | None = None
+
+
 class DraftOut(BaseModel):
     id: str
     platform: str
@@ -43,12 +55,35 @@ class DraftOut(BaseModel):
     language: str
     text: str
     source: str
-    status: str
+    status: str = Field(description="pending, approved, edited, rejected, then published or failed")
+    verdict: str | None = Field(default=None, description="approved, edited or rejected")
+    kb_entry_id: str | None = None
     created_at: datetime
     reviewed_at: datetime | None
     reviewer: str | None
     final_text: str | None
     reject_reason: str | None
+    platform_reply_id: str | None = None
+    reason: str | None = Field(default=None, description="why delivery failed, or why it was rejected")
+    delivery: Delivery | None = None
+
+    @classmethod
+    def of(cls, row: DraftRow) -> DraftOut:
+        delivery = None
+        if row.verdict in (DraftStatus.APPROVED, DraftStatus.EDITED):
+            delivery = Delivery(
+                status=row.status if row.status in DELIVERED else "pending",
+                platform_reply_id=row.platform_reply_id,
+                reason=row.delivery_reason,
+                delivered_at=row.delivered_at,
+            )
+        out = cls.model_validate(row, from_attributes=True)
+        return out.model_copy(
+            update={"delivery": delivery, "reason": row.delivery_reason or row.reject_reason}
+        )
+
+
+DELIVERED = frozenset({DraftStatus.PUBLISHED.value, DraftStatus.FAILED.value})
 
 
 class ApproveBody(BaseModel):
@@ -86,20 +121,33 @@ async def list_drafts(
     draft_status: Annotated[DraftStatus | None, Query(alias="status")] = DraftStatus.PENDING,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[DraftOut]:
-    rows = await drafts.list(
+    rows = await drafts.find(
         status=draft_status.value if draft_status else None,
         communities=principal.community_filter(),
         limit=limit,
     )
-    return [DraftOut.model_validate(row, from_attributes=True) for row in rows]
+    return [DraftOut.of(row) for row in rows]
 
 
 @router.get("/{draft_id}", summary="One draft")
 async def get_draft(draft_id: str, principal: Moderator, drafts: DraftsDep) -> DraftOut:
-    return DraftOut.model_validate(await _accessible(drafts, draft_id, principal), from_attributes=True)
+    return DraftOut.of(await _accessible(drafts, draft_id, principal))
+
+
+def reply_limit(request: Request, row: DraftRow) -> int | None:
+    """The longest reply the comment's platform takes in its community, when a client is configured."""
+    directory: PlatformDirectory | None = getattr(request.app.state, "platforms", None)
+    if directory is None:
+        return None
+    platform = Platform(row.platform)
+    client = directory.client(platform)
+    if client is None:
+        return None
+    return client.max_reply_length(directory.credentials(platform, row.community))
 
 
 async def _review(
+    request: Request,
     draft_id: str,
     principal: Principal,
     drafts: DraftStore,
@@ -109,9 +157,16 @@ async def _review(
     final_text: str | None,
     reason: str | None,
 ) -> DraftOut:
-    await _accessible(drafts, draft_id, principal)
+    current = await _accessible(drafts, draft_id, principal)
+    if final_text is not None:
+        limit = reply_limit(request, current)
+        if limit is not None and len(final_text) > limit:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_ENTITY,
+                f"reply is {len(final_text)} characters; {current.platform} takes at most {limit}",
+            )
 
-    async def announce(row: DraftRow) -> None:
+    def announce(row: DraftRow) -> list[Envelope[Keyed]]:
         event = ReplyReviewed(
             comment=row.comment_ref(),
             draft_id=row.id,
@@ -121,11 +176,11 @@ async def _review(
             reviewer=principal.name,
             reviewed_at=row.reviewed_at or datetime.now(UTC),
         )
-        await publisher.publish(
+        return [
             publisher.envelope(
                 event, correlationid=row.correlation_id, id=event_id_for("reply.reviewed", row.id)
             )
-        )
+        ]
 
     status_for = {
         ReplyVerdict.APPROVED: DraftStatus.APPROVED,
@@ -140,20 +195,29 @@ async def _review(
             final_text=final_text,
             reason=reason,
             announce=announce,
+            job=JobRow.for_reply if verdict is not ReplyVerdict.REJECTED else lambda _row: None,
         )
     except DraftAlreadyReviewed as done:
         raise HTTPException(status.HTTP_409_CONFLICT, f"draft was already {done.status}") from None
-    except BusUnavailable:
+    except DBAPIError:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
-            "event bus unavailable, nothing was changed; retry later",
+            "database unavailable, nothing was changed; retry later",
             headers={"Retry-After": "5"},
         ) from None
-    return DraftOut.model_validate(row, from_attributes=True)
+    dispatcher = getattr(request.app.state, "dispatcher", None)
+    if dispatcher is not None:
+        dispatcher.notify()
+    return DraftOut.of(row)
 
 
-@router.post("/{draft_id}/approve", summary="Approve the draft, optionally with an edited text")
+@router.post(
+    "/{draft_id}/approve",
+    summary="Approve the draft, optionally with an edited text",
+    responses={409: {"description": "already reviewed"}, 422: {"description": "too long for the platform"}},
+)
 async def approve(
+    request: Request,
     draft_id: str,
     principal: Moderator,
     drafts: DraftsDep,
@@ -167,12 +231,13 @@ async def approve(
     else:
         final, verdict = edited, ReplyVerdict.EDITED
     return await _review(
-        draft_id, principal, drafts, publisher, verdict=verdict, final_text=final, reason=None
+        request, draft_id, principal, drafts, publisher, verdict=verdict, final_text=final, reason=None
     )
 
 
 @router.post("/{draft_id}/reject", summary="Reject the draft with a reason")
 async def reject(
+    request: Request,
     draft_id: str,
     body: RejectBody,
     principal: Moderator,
@@ -180,6 +245,7 @@ async def reject(
     publisher: PublisherDep,
 ) -> DraftOut:
     return await _review(
+        request,
         draft_id,
         principal,
         drafts,

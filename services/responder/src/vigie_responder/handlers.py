@@ -1,15 +1,29 @@
-"""Consumes `moderation.decided`; stores a draft for comments that want a reply and announces it."""
+"""Consumers of the responder.
+
+`moderation.decided` becomes a draft for comments that want a reply. `platform.action` requests and
+`reply.reviewed` verdicts become platform jobs; a verdict given through this service's own API has
+already created its job in the verdict's transaction, so its event finds the job there (same id).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import structlog
 from vigie_shared.bus import EventPublisher, Message, decode
 from vigie_shared.events import event_id_for
-from vigie_shared.events.v1 import DraftSource, ModerationDecided, ReplyDrafted
+from vigie_shared.events.v1 import (
+    DraftSource,
+    ModerationDecided,
+    PlatformAction,
+    PlatformActionStatus,
+    ReplyDrafted,
+    ReplyReviewed,
+    ReplyVerdict,
+)
 
-from vigie_responder.adapters.store import DraftRow, DraftStatus, DraftStore
+from vigie_responder.adapters.store import DraftNotFound, DraftRow, DraftStatus, DraftStore, JobRow
 from vigie_responder.domain.drafting import draft_for, wants_reply
 
 log = structlog.get_logger("vigie.responder")
@@ -66,3 +80,41 @@ class DraftingHandler:
             )
         )
         log.info("draft_stored", source=stored.source, language=stored.language)
+
+
+class JobsHandler:
+    """Turns requests for platform work into jobs; the dispatcher carries them out."""
+
+    def __init__(self, drafts: DraftStore, on_jobs: Callable[[], None] | None = None) -> None:
+        self._drafts = drafts
+        self._on_jobs = on_jobs
+
+    async def handle(self, message: Message) -> None:
+        await self.handle_batch([message])
+
+    async def handle_batch(self, messages: Sequence[Message]) -> None:
+        jobs: list[JobRow] = []
+        for message in messages:
+            event = decode(message)
+            data = event.data
+            if isinstance(data, PlatformAction) and data.status is PlatformActionStatus.REQUESTED:
+                jobs.append(JobRow.for_action(data, event.correlationid))
+            elif isinstance(data, ReplyReviewed) and data.verdict is not ReplyVerdict.REJECTED:
+                job = await self._reply_job(data)
+                if job is not None:
+                    jobs.append(job)
+        if jobs:
+            await self._drafts.add_jobs_if_absent(jobs)
+            if self._on_jobs is not None:
+                self._on_jobs()
+
+    async def _reply_job(self, verdict: ReplyReviewed) -> JobRow | None:
+        try:
+            draft = await self._drafts.get(verdict.draft_id)
+        except DraftNotFound:
+            # A verdict on a draft this responder never made (another deployment's): not ours to post.
+            log.warning("verdict_for_unknown_draft")
+            return None
+        if draft.verdict is None:
+            return None
+        return JobRow.for_reply(draft)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import JSON, String, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from vigie_shared.db import CommentColumns, RowNotFound, RowSettled, SqlStore, UtcDateTime
+from vigie_shared.events import Envelope
+from vigie_shared.events.v1 import Keyed
+from vigie_shared.outbox import OutboxColumns
 
 
 class Base(DeclarativeBase):
@@ -34,6 +37,10 @@ class ReviewRow(CommentColumns, Base):
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
+class OutboxRow(OutboxColumns, Base):
+    __tablename__ = "moderator_outbox"
+
+
 class ReviewNotFound(LookupError):
     pass
 
@@ -48,6 +55,7 @@ class ReviewStore(SqlStore):
     metadata = Base.metadata
     migrations = "vigie_moderator:migrations"
     version_table = "alembic_version_moderator"
+    outbox = OutboxRow
 
     async def add_if_absent(self, *rows: ReviewRow) -> None:
         """Idempotent on the review id, which derives from the event that asked for the review."""
@@ -97,9 +105,9 @@ class ReviewStore(SqlStore):
         verdict: str,
         reviewer: str,
         reason: str | None,
-        announce: Callable[[ReviewRow], Awaitable[None]],
+        announce: Callable[[ReviewRow], Sequence[Envelope[Keyed]]],
     ) -> ReviewRow:
-        """First moderator wins; the verdict is published inside the same transaction."""
+        """First moderator wins; the events `announce` returns are staged in the same transaction."""
         try:
             return await self.settle(
                 ReviewRow,
