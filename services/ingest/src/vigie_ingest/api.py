@@ -19,11 +19,17 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, 
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ValidationError
+from vigie_platforms.discord import inbound as discord
+from vigie_platforms.facebook import inbound as meta
+from vigie_platforms.generic import inbound as generic
+from vigie_platforms.inbound.errors import MalformedPayload, Unauthenticated
+from vigie_platforms.inbound.outcome import Comments, Handshake, Outcome, Reply, Revoked
+from vigie_platforms.mastodon import inbound as mastodon
+from vigie_platforms.slack import inbound as slack
+from vigie_platforms.telegram import inbound as telegram
+from vigie_platforms.twitch import inbound as twitch
 from vigie_shared.bus import BusUnavailable
 
-from vigie_ingest.connectors import discord, generic, mastodon, meta, slack, telegram, twitch
-from vigie_ingest.domain.errors import MalformedPayload, Unauthenticated
-from vigie_ingest.domain.outcome import Comments, Handshake, Outcome, Reply, Revoked
 from vigie_ingest.metrics import IngestMetrics
 from vigie_ingest.pipeline import Ingest, NotConfigured
 from vigie_ingest.settings import IngestSettings, PlatformSecrets

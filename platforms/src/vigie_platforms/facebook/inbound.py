@@ -15,7 +15,7 @@ from typing import Any
 
 from vigie_shared.events.v1 import Author, CommentChange, CommentReceived, CommentRef, Platform
 
-from vigie_ingest.domain.normalise import (
+from vigie_platforms.inbound.normalise import (
     Pseudonymiser,
     delivery_key,
     display_name,
@@ -27,8 +27,8 @@ from vigie_ingest.domain.normalise import (
     opt_obj,
     opt_text,
 )
-from vigie_ingest.domain.outcome import Comments, Item
-from vigie_ingest.domain.signatures import require_hmac
+from vigie_platforms.inbound.outcome import Comments, Item
+from vigie_platforms.inbound.signatures import require_hmac
 
 SIGNATURE_HEADER = "x-hub-signature-256"
 

@@ -14,10 +14,10 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from vigie_shared.events.v1 import Author, CommentChange, CommentReceived, CommentRef, NonEmpty, Platform
 
-from vigie_ingest.domain.errors import MalformedPayload
-from vigie_ingest.domain.normalise import Pseudonymiser, delivery_key, display_name, nfc
-from vigie_ingest.domain.outcome import Comments, Item
-from vigie_ingest.domain.signatures import parse_unix_seconds, require_fresh, require_hmac
+from vigie_platforms.inbound.errors import MalformedPayload
+from vigie_platforms.inbound.normalise import Pseudonymiser, delivery_key, display_name, nfc
+from vigie_platforms.inbound.outcome import Comments, Item
+from vigie_platforms.inbound.signatures import parse_unix_seconds, require_fresh, require_hmac
 
 TIMESTAMP_HEADER = "x-vigie-timestamp"
 SIGNATURE_HEADER = "x-vigie-signature"

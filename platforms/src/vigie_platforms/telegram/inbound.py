@@ -14,7 +14,7 @@ from typing import Any
 
 from vigie_shared.events.v1 import Author, CommentChange, CommentReceived, CommentRef, Platform
 
-from vigie_ingest.domain.normalise import (
+from vigie_platforms.inbound.normalise import (
     Pseudonymiser,
     delivery_key,
     display_name,
@@ -25,8 +25,8 @@ from vigie_ingest.domain.normalise import (
     opt_obj,
     opt_text,
 )
-from vigie_ingest.domain.outcome import Comments, Item
-from vigie_ingest.domain.signatures import require_token
+from vigie_platforms.inbound.outcome import Comments, Item
+from vigie_platforms.inbound.signatures import require_token
 
 TOKEN_HEADER = "x-telegram-bot-api-secret-token"  # noqa: S105 - a header name
 

@@ -11,10 +11,9 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 
+from vigie_platforms.inbound.errors import MalformedPayload
 from vigie_shared.events import event_id_for
 from vigie_shared.events.v1 import CommentReceived
-
-from vigie_ingest.domain.errors import MalformedPayload
 
 Pseudonymiser = Callable[[str, str], str]
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from vigie_shared.events.v1 import Author, CommentReceived, CommentRef, Platform
 
-from vigie_ingest.domain.errors import MalformedPayload, Unauthenticated
-from vigie_ingest.domain.normalise import (
+from vigie_platforms.inbound.errors import MalformedPayload, Unauthenticated
+from vigie_platforms.inbound.normalise import (
     Pseudonymiser,
     delivery_key,
     display_name,
@@ -26,8 +26,8 @@ from vigie_ingest.domain.normalise import (
     opt_obj,
     opt_text,
 )
-from vigie_ingest.domain.outcome import Comments, Handshake, Item, Outcome, Reply, Revoked
-from vigie_ingest.domain.signatures import BAD_TIMESTAMP, MISSING, require_fresh, require_hmac
+from vigie_platforms.inbound.outcome import Comments, Handshake, Item, Outcome, Reply, Revoked
+from vigie_platforms.inbound.signatures import BAD_TIMESTAMP, MISSING, require_fresh, require_hmac
 
 ID_HEADER = "twitch-eventsub-message-id"
 TIMESTAMP_HEADER = "twitch-eventsub-message-timestamp"

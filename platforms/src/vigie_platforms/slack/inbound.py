@@ -14,8 +14,8 @@ from typing import Any
 
 from vigie_shared.events.v1 import Author, CommentChange, CommentReceived, CommentRef, Platform
 
-from vigie_ingest.domain.errors import MalformedPayload
-from vigie_ingest.domain.normalise import (
+from vigie_platforms.inbound.errors import MalformedPayload
+from vigie_platforms.inbound.normalise import (
     Pseudonymiser,
     delivery_key,
     from_unix,
@@ -25,8 +25,8 @@ from vigie_ingest.domain.normalise import (
     opt_obj,
     opt_text,
 )
-from vigie_ingest.domain.outcome import Comments, Handshake, Item, Outcome, Reply
-from vigie_ingest.domain.signatures import parse_unix_seconds, require_fresh, require_hmac
+from vigie_platforms.inbound.outcome import Comments, Handshake, Item, Outcome, Reply
+from vigie_platforms.inbound.signatures import parse_unix_seconds, require_fresh, require_hmac
 
 SIGNATURE_HEADER = "x-slack-signature"
 TIMESTAMP_HEADER = "x-slack-request-timestamp"

@@ -18,8 +18,8 @@ from typing import Any
 
 from vigie_shared.events.v1 import Author, CommentReceived, CommentRef, Platform
 
-from vigie_ingest.domain.errors import MalformedPayload, Unauthenticated
-from vigie_ingest.domain.normalise import (
+from vigie_platforms.inbound.errors import MalformedPayload, Unauthenticated
+from vigie_platforms.inbound.normalise import (
     Pseudonymiser,
     delivery_key,
     display_name,
@@ -32,8 +32,8 @@ from vigie_ingest.domain.normalise import (
     opt_obj,
     opt_text,
 )
-from vigie_ingest.domain.outcome import Comments, Handshake, Item, Outcome, Reply
-from vigie_ingest.domain.signatures import BAD, parse_unix_seconds, require_ed25519, require_fresh
+from vigie_platforms.inbound.outcome import Comments, Handshake, Item, Outcome, Reply
+from vigie_platforms.inbound.signatures import BAD, parse_unix_seconds, require_ed25519, require_fresh
 
 SIGNATURE_HEADER = "x-signature-ed25519"
 TIMESTAMP_HEADER = "x-signature-timestamp"

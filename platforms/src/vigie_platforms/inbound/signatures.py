@@ -9,8 +9,7 @@ from collections.abc import Iterable
 
 from nacl.exceptions import BadSignatureError, CryptoError
 from nacl.signing import VerifyKey
-
-from vigie_ingest.domain.errors import Unauthenticated
+from vigie_platforms.inbound.errors import Unauthenticated
 
 MISSING = "missing signature"
 BAD = "bad signature"
