@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr, ValidationError
-from vigie_ingest.settings import IngestSettings, PlatformSecrets, secret_values
+from vigie_ingest.api import Webhooks
+from vigie_ingest.settings import IngestSettings, secret_values
+from vigie_platforms.inbound.registry import discover
 
 
 def test_rotating_secret_values_are_split_and_trimmed() -> None:
@@ -30,7 +32,8 @@ def test_youtube_channels_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("VIGIE_DISCORD_PUBLIC_KEY", "aa,bb")
     settings = IngestSettings.load()
     assert settings.youtube_channel_ids == ["UC1", "UC2"]
-    assert PlatformSecrets.from_settings(settings).discord == (b"aa", b"bb")
+    discord = Webhooks.configure(settings, discover()).endpoints["discord"]
+    assert [secret.value for secret in discord.secrets] == [b"aa", b"bb"]
 
 
 def test_state_file_sits_beside_the_embedded_bus(tmp_path: Path) -> None:

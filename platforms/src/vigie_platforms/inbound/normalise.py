@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 
-from vigie_platforms.inbound.errors import MalformedPayload
 from vigie_shared.events import event_id_for
 from vigie_shared.events.v1 import CommentReceived
+
+from vigie_platforms.inbound.errors import MalformedPayload
 
 Pseudonymiser = Callable[[str, str], str]
 
