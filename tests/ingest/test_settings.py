@@ -20,9 +20,12 @@ def test_every_rotating_value_is_checked_in_production(tmp_path: Path) -> None:
     tokens = tmp_path / "tokens.json"
     tokens.write_text('{"tokens": []}')
     common = {"environment": "production", "api_tokens_file": tokens, "pseudonym_key": "k" * 32}
-    IngestSettings(**common, slack_signing_secret="prod-a,prod-b")
+    a, b = "prod-a".ljust(32, "a"), "prod-b".ljust(32, "b")
+    IngestSettings(**common, slack_signing_secret=f"{a},{b}")
     with pytest.raises(ValidationError, match=r"VIGIE_SLACK_SIGNING_SECRET\[1\]"):
-        IngestSettings(**common, slack_signing_secret="prod-a,dev-b")
+        IngestSettings(**common, slack_signing_secret=f"{a},dev-{b}")
+    with pytest.raises(ValidationError, match=r"VIGIE_SLACK_SIGNING_SECRET\[1\]"):
+        IngestSettings(**common, slack_signing_secret=f"{a},short")
     with pytest.raises(ValidationError, match="VIGIE_PSEUDONYM_KEY"):
         IngestSettings(environment="production", api_tokens_file=tokens)
 
