@@ -37,22 +37,35 @@ def parse_json(body: bytes) -> dict[str, Any]:
         raise MalformedPayload(NOT_AN_OBJECT)
     # Raw UTF-8 cannot carry a surrogate (the decoder refuses it), so only an escape can: the scan
     # of the whole tree is paid only by bodies that hold one, emoji written as escaped pairs included.
-    if _SURROGATE_ESCAPE.search(body):
-        try:
-            cleaned = _without_lone_surrogates(payload)
-        except RecursionError:
-            # json's C parser nests deeper than this walk can recurse: refused like a deeper body.
-            raise MalformedPayload(MALFORMED) from None
-        assert isinstance(cleaned, dict)
-        return cleaned
+    # json also reads UTF-16 and UTF-32 bodies, where that byte search would miss: those are scanned.
+    if json.detect_encoding(body) != "utf-8" or _SURROGATE_ESCAPE.search(body):
+        _replace_lone_surrogates(payload)
     return payload
 
 
-def _without_lone_surrogates(value: Any) -> Any:
-    if isinstance(value, str):
-        return _LONE_SURROGATE.sub(REPLACEMENT, value)
-    if isinstance(value, dict):
-        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_without_lone_surrogates(item) for item in value]
-    return value
+def _clean(text: str) -> str:
+    return _LONE_SURROGATE.sub(REPLACEMENT, text)
+
+
+def _replace_lone_surrogates(root: dict[str, Any]) -> None:
+    """In place, without recursion: json nests deeper than Python's stack would let a walk go."""
+    stack: list[dict[str, Any] | list[Any]] = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            for index, item in enumerate(node):
+                if isinstance(item, str):
+                    node[index] = _clean(item)
+                elif isinstance(item, dict | list):
+                    stack.append(item)
+            continue
+        for key in list(node):
+            value = node[key]
+            if isinstance(value, str):
+                value = _clean(value)
+            elif isinstance(value, dict | list):
+                stack.append(value)
+            fixed = _clean(key)
+            if fixed != key:
+                del node[key]
+            node[fixed] = value
