@@ -75,7 +75,5 @@ class CommonSettings(BaseSettings):
 def unsafe_secret(value: str) -> bool:
     """A value production must not run with: generated for development, a placeholder, or guessable."""
     return (
-        value.startswith(DEV_SECRET_PREFIX)
-        or PLACEHOLDER in value
-        or len(value.encode()) < MIN_SECRET_BYTES
+        value.startswith(DEV_SECRET_PREFIX) or PLACEHOLDER in value or len(value.encode()) < MIN_SECRET_BYTES
     )
