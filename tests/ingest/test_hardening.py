@@ -143,6 +143,19 @@ async def test_a_lone_surrogate_in_an_author_id_is_pseudonymised_not_crashed(ing
     assert "\udfff" not in comment.author.pseudonym
 
 
+async def test_a_content_length_of_unicode_digits_is_not_a_500(ingest: Running) -> None:
+    # Latin-1 0xB2 is "²", a digit to str.isdigit() but not to int(); uvicorn's parser refuses it,
+    # other servers may not.
+    body, headers = signed_with("meta")
+    sent = [(k.encode(), v.encode()) for k, v in headers.items()] + [(b"content-length", b"\xb2")]
+    # A stream, not `content=`: httpx would otherwise write its own Content-Length.
+    request = httpx.Request(
+        "POST", "http://ingest/webhooks/meta", headers=sent, stream=httpx.ByteStream(body)
+    )
+    response = await ingest.client.send(request)
+    assert response.status_code == 200, response.text
+
+
 @pytest.fixture(scope="module")
 def real_ingest(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     # The default limit (1 MiB) on a real uvicorn server: what an operator runs.

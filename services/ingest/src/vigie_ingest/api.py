@@ -152,7 +152,8 @@ class Rejected(HTTPException):
 async def read_bounded(request: Request, limit: int, platform: str, metrics: IngestMetrics) -> bytes:
     """Reads at most `limit` bytes; an oversized body is refused without being read whole."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    # isascii first: str.isdigit() also accepts "²", which int() refuses.
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise Rejected(status.HTTP_413_CONTENT_TOO_LARGE, platform, "body too large", metrics)
     chunks: list[bytes] = []
     size = 0
