@@ -47,7 +47,6 @@ def verify(secrets: tuple[bytes, ...], body: bytes, header: str | None) -> None:
 
 def handshake(mode: str, presented: str, tokens: tuple[bytes, ...]) -> bool:
     """True when Meta's subscription request carries one of our verify tokens."""
-    # Query strings are percent-decoded with replacement, never surrogates; encoding cannot fail.
     matched = False
     for token in tokens:
         matched |= hmac.compare_digest(presented.encode("utf-8", "surrogateescape"), token)
