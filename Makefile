@@ -59,10 +59,10 @@ schemas: install
 
 lint: install
 	$(UV) run ruff check .
-	$(UV) run ruff format --check shared services
+	$(UV) run ruff format --check shared services platforms
 
 typecheck: install
-	$(UV) run mypy shared/src services/*/src
+	$(UV) run mypy shared/src platforms/src services/*/src
 
 bench: install
 	$(UV) run python bench/ingest/run.py

@@ -30,7 +30,7 @@ def delivery(**extra: Any) -> dict[str, Any]:
 
 def test_signature_vector() -> None:
     # A fixed vector (computed with openssl-equivalent HMAC) that other senders can check against.
-    from vigie_ingest.connectors import generic
+    from vigie_platforms.generic import inbound as generic
 
     body = b'{"comments":[]}'
     expected = "cec41a1d2d35230187980c9115886583900a72c6c169926485a4e94894df4ab4"

@@ -16,7 +16,7 @@ from vigie_ingest.app import create_app
 from tests.ingest import signing
 from tests.ingest.conftest import make_settings
 from tests.ingest.servers import serve
-from tests.ingest.test_properties import json_objects
+from tests.platforms.inbound.test_properties import json_objects
 
 
 @pytest.fixture(scope="module")

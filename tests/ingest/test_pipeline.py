@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 from vigie_ingest.adapters.memory import MemoryState
-from vigie_ingest.connectors import meta
-from vigie_ingest.domain.outcome import Item
 from vigie_ingest.domain.ports import StoreUnavailable
 from vigie_ingest.metrics import IngestMetrics
 from vigie_ingest.pipeline import Ingest, NotConfigured
+from vigie_platforms.facebook import inbound as meta
+from vigie_platforms.inbound.outcome import Item
 from vigie_shared.bus import BusUnavailable, EventPublisher
 from vigie_shared.bus.port import OutgoingRecord
 from vigie_shared.metrics import ServiceMetrics

@@ -81,7 +81,9 @@ async def test_oversized_body_is_413_without_reading_it_all(ingest: Running, pla
 async def test_unknown_platform_is_404_with_the_known_ones(ingest: Running) -> None:
     response = await ingest.client.post("/webhooks/myspace", json={"a": 1})
     assert response.status_code == 404
-    assert "known: meta, slack" in response.json()["detail"]
+    assert response.json()["detail"] == (
+        "unknown platform; known: discord, generic, mastodon, meta, slack, telegram, twitch"
+    )
     assert (
         ingest.metric(
             "vigie_ingest_webhooks_rejected_total", platform="unknown", reason=response.json()["detail"]

@@ -41,7 +41,7 @@ def test_signature_matches_slacks_published_example() -> None:
         b"&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN"
         b"&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c"
     )
-    from vigie_ingest.connectors import slack
+    from vigie_platforms.slack import inbound as slack
 
     slack.verify(
         (signing.SLACK_SECRET.encode(),),

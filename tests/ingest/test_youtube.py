@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from vigie_ingest.adapters.sqlite_state import SqliteState
 from vigie_ingest.adapters.youtube_api import YouTubeApi
-from vigie_ingest.connectors import youtube
 from vigie_ingest.metrics import IngestMetrics
 from vigie_ingest.pipeline import Ingest
 from vigie_ingest.youtube import YouTubePoller
+from vigie_platforms.youtube import inbound as youtube
 from vigie_shared.bus import BusUnavailable, EventPublisher, open_bus
 from vigie_shared.metrics import ServiceMetrics
 

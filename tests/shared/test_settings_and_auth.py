@@ -32,17 +32,38 @@ def test_production_refuses_development_secrets_and_a_missing_tokens_file(tmp_pa
     write_token_file(tokens, [])
     with pytest.raises(ValidationError, match="VIGIE_META_APP_SECRET"):
         IngestSettings(environment="production", meta_app_secret="dev-123", api_tokens_file=tokens)
+    real = "a-real-meta-app-secret-of-32-bytes"
     with pytest.raises(ValidationError, match="VIGIE_API_TOKENS_FILE"):
-        IngestSettings(environment="production", meta_app_secret="real-secret")
+        IngestSettings(environment="production", meta_app_secret=real)
     with pytest.raises(ValidationError, match="VIGIE_PSEUDONYM_KEY"):
-        IngestSettings(environment="production", meta_app_secret="real-secret", api_tokens_file=tokens)
+        IngestSettings(environment="production", meta_app_secret=real, api_tokens_file=tokens)
     ok = IngestSettings(
         environment="production",
-        meta_app_secret="real-secret",
+        meta_app_secret=real,
         pseudonym_key="k" * 32,
         api_tokens_file=tokens,
     )
     assert ok.environment == "production"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["CHANGE_ME", "CHANGE_ME-and-then-some-more-characters", "k" * 31, "é" * 15],
+    ids=["placeholder", "placeholder-inside", "31-bytes", "30-bytes-in-15-characters"],
+)
+def test_production_refuses_placeholders_and_short_secrets(tmp_path: Path, value: str) -> None:
+    tokens = tmp_path / "tokens.json"
+    write_token_file(tokens, [])
+    common = {"environment": "production", "api_tokens_file": tokens, "pseudonym_key": "k" * 32}
+    with pytest.raises(ValidationError, match="VIGIE_SLACK_SIGNING_SECRET") as refused:
+        IngestSettings(**common, slack_signing_secret=value)
+    # The error names the setting, never its value (nor any other secret given with it).
+    assert "k" * 32 not in str(refused.value)
+    if value != "CHANGE_ME":
+        assert value not in str(refused.value)
+    # Outside production the same value is accepted: tests and laptops use short ones.
+    assert IngestSettings(slack_signing_secret=value).slack_signing_secret is not None
+    assert IngestSettings(**common, slack_signing_secret="s" * 32).environment == "production"
 
 
 def test_tokens_are_stored_hashed_and_carry_roles_and_communities(tmp_path: Path) -> None:

@@ -10,13 +10,20 @@ from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_PREFIX = "dev-"  # noqa: S105 - a marker, not a secret
+PLACEHOLDER = "CHANGE_ME"  # what the deploy examples ship
+MIN_SECRET_BYTES = 32
 
 
 class CommonSettings(BaseSettings):
     """What every service reads. Services subclass it and add their own fields and defaults."""
 
+    # hide_input_in_errors: a refused setting must not print every secret it was given beside it.
     model_config = SettingsConfigDict(
-        env_prefix="VIGIE_", env_nested_delimiter="__", extra="ignore", frozen=True
+        env_prefix="VIGIE_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        frozen=True,
+        hide_input_in_errors=True,
     )
 
     service_name: str = "vigie"
@@ -53,10 +60,20 @@ class CommonSettings(BaseSettings):
         bad = [
             name
             for name, value in self.secrets().items()
-            if value is not None and value.get_secret_value().startswith(DEV_SECRET_PREFIX)
+            if value is not None and unsafe_secret(value.get_secret_value())
         ]
         if bad:
-            raise ValueError(f"development secrets are not allowed in production: {', '.join(bad)}")
+            raise ValueError(
+                f"development, placeholder ({PLACEHOLDER}) or short (under {MIN_SECRET_BYTES} bytes) "
+                f"secrets are not allowed in production: {', '.join(bad)}"
+            )
         if self.api_tokens_file is None:
             raise ValueError("production needs VIGIE_API_TOKENS_FILE")
         return self
+
+
+def unsafe_secret(value: str) -> bool:
+    """A value production must not run with: generated for development, a placeholder, or guessable."""
+    return (
+        value.startswith(DEV_SECRET_PREFIX) or PLACEHOLDER in value or len(value.encode()) < MIN_SECRET_BYTES
+    )

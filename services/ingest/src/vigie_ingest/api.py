@@ -1,37 +1,77 @@
 """Webhook routes: read bounded, verify, normalise, publish durably, and only then answer.
 
-Each route is the same four steps around one connector's pure functions; the refusals are mapped
-here, at the edge, to the status the platform (or a human with curl) can act on.
+One handler serves every platform the inbound registry holds (`POST /webhooks/<name>`): what differs
+between platforms (headers, signature scheme, payload shapes) lives in each platform's connector in
+vigie_platforms. Ingest adds what is about HTTP and the bus: bounded reads, the refusals mapped to
+statuses, Meta's GET handshake, and publishing. Discord's PING and the other handshakes that arrive
+by POST come back from their connector as a `Handshake` and are answered here like any outcome.
 """
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import structlog
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, status
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
+from vigie_platforms.facebook import inbound as meta
+from vigie_platforms.inbound.connector import Delivery, InboundConnector, Secret, receive
+from vigie_platforms.inbound.errors import Forbidden, MalformedPayload, Unauthenticated
+from vigie_platforms.inbound.outcome import Comments, Handshake, Outcome, Reply, Revoked
+from vigie_platforms.inbound.registry import InboundRegistry
 from vigie_shared.bus import BusUnavailable
 
-from vigie_ingest.connectors import discord, generic, mastodon, meta, slack, telegram, twitch
-from vigie_ingest.domain.errors import MalformedPayload, Unauthenticated
-from vigie_ingest.domain.outcome import Comments, Handshake, Outcome, Reply, Revoked
 from vigie_ingest.metrics import IngestMetrics
 from vigie_ingest.pipeline import Ingest, NotConfigured
-from vigie_ingest.settings import IngestSettings, PlatformSecrets
+from vigie_ingest.settings import IngestSettings, secret_values
 
 log = structlog.get_logger("vigie.ingest")
-router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
-PLATFORMS = ("meta", "slack", "twitch", "telegram", "discord", "mastodon", "generic")
+META_CHALLENGE_MAX = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """A registered connector with what ingest's settings give it, resolved once at start-up."""
+
+    connector: InboundConnector
+    secrets: tuple[Secret, ...]
+    window: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Webhooks:
+    """Every endpoint by platform name, and Meta's verify tokens for its GET handshake."""
+
+    endpoints: Mapping[str, Endpoint]
+    meta_verify: tuple[bytes, ...]
+
+    @classmethod
+    def configure(cls, settings: IngestSettings, registry: InboundRegistry) -> Webhooks:
+        """Reads each connector's settings fields; a connector naming a missing field stops start-up."""
+        fields = type(settings).model_fields
+        endpoints: dict[str, Endpoint] = {}
+        for connector in registry:
+            for name in (connector.setting, connector.window_setting):
+                if name is not None and name not in fields:
+                    raise RuntimeError(
+                        f"inbound connector {connector.name!r} reads settings field {name!r}, "
+                        f"which {type(settings).__name__} does not have"
+                    )
+            raw = getattr(settings, connector.setting)
+            if raw is not None and not isinstance(raw, SecretStr):
+                raise RuntimeError(f"settings field {connector.setting!r} must be a SecretStr")
+            window = None if connector.window_setting is None else getattr(settings, connector.window_setting)
+            endpoints[connector.name] = Endpoint(
+                connector, connector.secrets(secret_values(raw)), None if window is None else float(window)
+            )
+        return cls(endpoints, secret_values(settings.meta_verify_token))
 
 
 class IngestResult(BaseModel):
@@ -50,9 +90,9 @@ async def get_settings(request: Request) -> IngestSettings:
     return settings
 
 
-async def get_secrets(request: Request) -> PlatformSecrets:
-    secrets: PlatformSecrets = request.app.state.secrets
-    return secrets
+async def get_webhooks(request: Request) -> Webhooks:
+    webhooks: Webhooks = request.app.state.webhooks
+    return webhooks
 
 
 async def get_metrics(request: Request) -> IngestMetrics:
@@ -70,7 +110,7 @@ async def get_ingest(request: Request) -> Ingest:
 
 
 SettingsDep = Annotated[IngestSettings, Depends(get_settings)]
-SecretsDep = Annotated[PlatformSecrets, Depends(get_secrets)]
+WebhooksDep = Annotated[Webhooks, Depends(get_webhooks)]
 MetricsDep = Annotated[IngestMetrics, Depends(get_metrics)]
 IngestDep = Annotated[Ingest, Depends(get_ingest)]
 
@@ -80,14 +120,14 @@ class Webhook:
     """What every webhook route needs, resolved as one dependency (each one costs per request)."""
 
     settings: IngestSettings
-    secrets: PlatformSecrets
+    webhooks: Webhooks
     metrics: IngestMetrics
     ingest: Ingest
 
 
 async def get_webhook(request: Request) -> Webhook:
     state = request.app.state
-    return Webhook(state.settings, state.secrets, state.ingest_metrics, await get_ingest(request))
+    return Webhook(state.settings, state.webhooks, state.ingest_metrics, await get_ingest(request))
 
 
 WebhookDep = Annotated[Webhook, Depends(get_webhook)]
@@ -112,7 +152,8 @@ class Rejected(HTTPException):
 async def read_bounded(request: Request, limit: int, platform: str, metrics: IngestMetrics) -> bytes:
     """Reads at most `limit` bytes; an oversized body is refused without being read whole."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    # isascii first: str.isdigit() also accepts "²", which int() refuses.
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise Rejected(status.HTTP_413_CONTENT_TOO_LARGE, platform, "body too large", metrics)
     chunks: list[bytes] = []
     size = 0
@@ -135,24 +176,12 @@ def require_json(request: Request, platform: str, metrics: IngestMetrics) -> Non
         )
 
 
-def require_configured(
-    values: tuple[bytes, ...], platform: str, setting: str, metrics: IngestMetrics
-) -> None:
+def require_configured(configured: bool, platform: str, setting: str, metrics: IngestMetrics) -> None:
     # An endpoint without its secret cannot verify anything: it answers as if it did not exist.
-    if not values:
+    if not configured:
         raise Rejected(
             status.HTTP_404_NOT_FOUND, platform, f"platform not configured (set {setting})", metrics
         )
-
-
-def parse_json(body: bytes) -> dict[str, Any]:
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise MalformedPayload("malformed JSON") from None
-    if not isinstance(payload, dict):
-        raise MalformedPayload("JSON body must be an object")
-    return payload
 
 
 async def read_request(
@@ -169,6 +198,8 @@ def refusals(platform: str, metrics: IngestMetrics) -> Iterator[None]:
         yield
     except Unauthenticated as refused:
         raise Rejected(status.HTTP_401_UNAUTHORIZED, platform, refused.reason, metrics) from None
+    except Forbidden as refused:
+        raise Rejected(status.HTTP_403_FORBIDDEN, platform, refused.reason, metrics) from None
     except MalformedPayload as refused:
         raise Rejected(status.HTTP_400_BAD_REQUEST, platform, refused.reason, metrics) from None
     except ValidationError:
@@ -222,16 +253,11 @@ async def answer(ingest: Ingest, platform: str, outcome: Outcome, retry_after: i
     return JSONResponse(summary.model_dump())
 
 
-_JSON_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": {"type": "object"}}},
-    }
-}
 _REFUSALS: dict[int | str, dict[str, Any]] = {
     200: {"model": IngestResult, "description": "Published (or recognised as already published)"},
     400: {"model": Problem, "description": "Malformed JSON or an undocumented payload shape"},
     401: {"model": Problem, "description": "Missing or bad signature, or stale timestamp"},
+    403: {"model": Problem, "description": "The signing secret may not post for a community named"},
     404: {"model": Problem, "description": "Platform not configured on this ingest"},
     413: {"model": Problem, "description": "Body over VIGIE_MAX_BODY_BYTES"},
     415: {"model": Problem, "description": "Content type is not application/json"},
@@ -239,221 +265,133 @@ _REFUSALS: dict[int | str, dict[str, Any]] = {
 }
 
 
-Endpoint = TypeVar("Endpoint", bound=Callable[..., Awaitable[Response]])
-
-
-def _post(path: str, summary: str, body: dict[str, Any] | None = None) -> Callable[[Endpoint], Endpoint]:
-    return router.post(
-        path,
-        summary=summary,
-        response_model=None,
-        responses=_REFUSALS,
-        openapi_extra=body or _JSON_BODY,
-    )
+def _request_body(connector: InboundConnector) -> dict[str, Any]:
+    model = connector.body_model
+    schema = {"type": "object"} if model is None else {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-@router.get(
-    "/meta",
-    response_class=PlainTextResponse,
-    summary="Meta subscription handshake",
-    responses={403: {"model": Problem}, 404: {"model": Problem}},
-)
-async def meta_handshake(
-    secrets: SecretsDep,
-    metrics: MetricsDep,
-    mode: Annotated[str, Query(alias="hub.mode")],
-    verify_token: Annotated[str, Query(alias="hub.verify_token")],
-    challenge: Annotated[str, Query(alias="hub.challenge", max_length=256)],
-) -> str:
-    require_configured(secrets.meta_verify, "meta", "VIGIE_META_VERIFY_TOKEN", metrics)
-    if not meta.handshake(mode, verify_token, secrets.meta_verify):
+async def receive_webhook(request: Request, ctx: Webhook, platform: str) -> Response:
+    endpoint = ctx.webhooks.endpoints[platform]
+    connector, metrics = endpoint.connector, ctx.metrics
+    require_configured(bool(endpoint.secrets), platform, connector.setting_env, metrics)
+    body = await read_request(request, platform, ctx.settings, metrics)
+    headers = request.headers
+    delivery = Delivery(
+        body,
+        {name: value for name in connector.headers if (value := headers.get(name)) is not None},
+        _now(),
+    )
+    with refusals(platform, metrics):
+        outcome = receive(
+            connector,
+            delivery,
+            endpoint.secrets,
+            window=endpoint.window,
+            pseudonymiser=lambda: ctx.ingest.pseudonymise,
+        )
+    retry = connector.retry_note(delivery)
+    if retry:
+        log.info("webhook_retry", platform=platform, **retry)
+    return await answer(ctx.ingest, platform, outcome, ctx.settings.retry_after_seconds)
+
+
+def _webhook_route(platform: str) -> Callable[..., Awaitable[Response]]:
+    async def webhook(request: Request, ctx: WebhookDep) -> Response:
+        return await receive_webhook(request, ctx, platform)
+
+    webhook.__name__ = f"{platform}_webhook"
+    return webhook
+
+
+_META_QUERY = [
+    {"name": name, "in": "query", "required": True, "schema": {"type": "string", **extra}}
+    for name, extra in (
+        ("hub.mode", {}),
+        ("hub.verify_token", {}),
+        ("hub.challenge", {"maxLength": META_CHALLENGE_MAX}),
+    )
+]
+
+
+async def meta_handshake(request: Request, webhooks: WebhooksDep, metrics: MetricsDep) -> Response:
+    """Meta's subscription check. Parameters are read by hand so that no refusal echoes them."""
+    require_configured(bool(webhooks.meta_verify), "meta", "VIGIE_META_VERIFY_TOKEN", metrics)
+    query = request.query_params
+    mode, token, challenge = (query.get(f"hub.{name}") for name in ("mode", "verify_token", "challenge"))
+    if mode is None or token is None or challenge is None:
+        raise Rejected(
+            status.HTTP_400_BAD_REQUEST,
+            "meta",
+            "hub.mode, hub.verify_token and hub.challenge are required",
+            metrics,
+        )
+    if len(challenge) > META_CHALLENGE_MAX:
+        raise Rejected(status.HTTP_400_BAD_REQUEST, "meta", "hub.challenge too long", metrics)
+    if not meta.handshake(mode, token, webhooks.meta_verify):
         raise Rejected(status.HTTP_403_FORBIDDEN, "meta", "verify token mismatch", metrics)
     metrics.handshakes.labels(platform="meta").inc()
-    return challenge
+    return PlainTextResponse(challenge)
 
 
-@_post("/meta", "Facebook Page feed comments and Instagram comments")
-async def meta_webhook(
-    request: Request,
-    ctx: WebhookDep,
-) -> Response:
-    settings, secrets, metrics, ingest = ctx.settings, ctx.secrets, ctx.metrics, ctx.ingest
-    require_configured(secrets.meta_app, "meta", "VIGIE_META_APP_SECRET", metrics)
-    body = await read_request(request, "meta", settings, metrics)
-    with refusals("meta", metrics):
-        meta.verify(secrets.meta_app, body, request.headers.get(meta.SIGNATURE_HEADER))
-        outcome = meta.normalise(parse_json(body), received_at=_now(), pseudonymise=ingest.pseudonymise)
-    return await answer(ingest, "meta", outcome, settings.retry_after_seconds)
-
-
-@_post("/slack", "Slack Events API: url_verification and message events")
-async def slack_webhook(
-    request: Request,
-    ctx: WebhookDep,
-) -> Response:
-    settings, secrets, metrics, ingest = ctx.settings, ctx.secrets, ctx.metrics, ctx.ingest
-    require_configured(secrets.slack, "slack", "VIGIE_SLACK_SIGNING_SECRET", metrics)
-    body = await read_request(request, "slack", settings, metrics)
-    headers = request.headers
-    with refusals("slack", metrics):
-        slack.verify(
-            secrets.slack,
-            body,
-            headers.get(slack.SIGNATURE_HEADER),
-            headers.get(slack.TIMESTAMP_HEADER),
-            now=time.time(),
-            max_skew=settings.slack_max_skew_seconds,
-        )
-        outcome = slack.normalise(parse_json(body), received_at=_now(), pseudonymise=ingest.pseudonymise)
-    retry = headers.get(slack.RETRY_HEADER)
-    if retry is not None:
-        log.info("slack_retry", retry_num=retry[:8], reason=headers.get("x-slack-retry-reason", "")[:64])
-    return await answer(ingest, "slack", outcome, settings.retry_after_seconds)
-
-
-@_post("/twitch", "Twitch EventSub: channel.chat.message, verification and revocation")
-async def twitch_webhook(
-    request: Request,
-    ctx: WebhookDep,
-) -> Response:
-    settings, secrets, metrics, ingest = ctx.settings, ctx.secrets, ctx.metrics, ctx.ingest
-    require_configured(secrets.twitch, "twitch", "VIGIE_TWITCH_EVENTSUB_SECRET", metrics)
-    body = await read_request(request, "twitch", settings, metrics)
-    headers = request.headers
-    message_id = headers.get(twitch.ID_HEADER) or ""
-    timestamp = headers.get(twitch.TIMESTAMP_HEADER) or ""
-    now = _now()
-    with refusals("twitch", metrics):
-        sent_at = twitch.verify(
-            secrets.twitch,
-            body,
-            message_id,
-            timestamp,
-            headers.get(twitch.SIGNATURE_HEADER),
-            now=now,
-            max_age=settings.twitch_max_age_seconds,
-        )
-        outcome = twitch.normalise(
-            parse_json(body),
-            message_type=headers.get(twitch.TYPE_HEADER),
-            message_id=message_id,
-            sent_at=sent_at,
-            received_at=now,
-            pseudonymise=ingest.pseudonymise,
-        )
-    return await answer(ingest, "twitch", outcome, settings.retry_after_seconds)
-
-
-@_post("/telegram", "Telegram bot updates: messages and channel posts")
-async def telegram_webhook(
-    request: Request,
-    ctx: WebhookDep,
-) -> Response:
-    settings, secrets, metrics, ingest = ctx.settings, ctx.secrets, ctx.metrics, ctx.ingest
-    require_configured(secrets.telegram, "telegram", "VIGIE_TELEGRAM_SECRET_TOKEN", metrics)
-    body = await read_request(request, "telegram", settings, metrics)
-    with refusals("telegram", metrics):
-        telegram.verify(secrets.telegram, request.headers.get(telegram.TOKEN_HEADER))
-        outcome = telegram.normalise(parse_json(body), received_at=_now(), pseudonymise=ingest.pseudonymise)
-    return await answer(ingest, "telegram", outcome, settings.retry_after_seconds)
-
-
-@_post("/discord", "Discord interactions: PING, message commands and slash commands")
-async def discord_webhook(
-    request: Request,
-    ctx: WebhookDep,
-) -> Response:
-    settings, secrets, metrics, ingest = ctx.settings, ctx.secrets, ctx.metrics, ctx.ingest
-    require_configured(secrets.discord, "discord", "VIGIE_DISCORD_PUBLIC_KEY", metrics)
-    body = await read_request(request, "discord", settings, metrics)
-    with refusals("discord", metrics):
-        discord.verify(
-            secrets.discord,
-            body,
-            request.headers.get(discord.SIGNATURE_HEADER),
-            request.headers.get(discord.TIMESTAMP_HEADER),
-            now=time.time(),
-            max_skew=settings.discord_max_skew_seconds,
-        )
-        outcome = discord.normalise(parse_json(body), received_at=_now(), pseudonymise=ingest.pseudonymise)
-    return await answer(ingest, "discord", outcome, settings.retry_after_seconds)
-
-
-@_post("/mastodon", "Mastodon admin webhooks: status.created, status.updated, report.created")
-async def mastodon_webhook(
-    request: Request,
-    ctx: WebhookDep,
-) -> Response:
-    settings, secrets, metrics, ingest = ctx.settings, ctx.secrets, ctx.metrics, ctx.ingest
-    require_configured(secrets.mastodon, "mastodon", "VIGIE_MASTODON_WEBHOOK_SECRET", metrics)
-    body = await read_request(request, "mastodon", settings, metrics)
-    with refusals("mastodon", metrics):
-        mastodon.verify(secrets.mastodon, body, request.headers.get(mastodon.SIGNATURE_HEADER))
-        outcome = mastodon.normalise(parse_json(body), received_at=_now(), pseudonymise=ingest.pseudonymise)
-    return await answer(ingest, "mastodon", outcome, settings.retry_after_seconds)
-
-
-_GENERIC_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/GenericDelivery"}}},
-    }
-}
-
-
-@_post("/generic", "Any source signing X-Vigie-Timestamp + body with HMAC-SHA256", _GENERIC_BODY)
-async def generic_webhook(
-    request: Request,
-    ctx: WebhookDep,
-) -> Response:
-    settings, secrets, metrics, ingest = ctx.settings, ctx.secrets, ctx.metrics, ctx.ingest
-    require_configured(secrets.generic, "generic", "VIGIE_GENERIC_WEBHOOK_SECRET", metrics)
-    body = await read_request(request, "generic", settings, metrics)
-    with refusals("generic", metrics):
-        generic.verify(
-            secrets.generic,
-            body,
-            request.headers.get(generic.SIGNATURE_HEADER),
-            request.headers.get(generic.TIMESTAMP_HEADER),
-            now=time.time(),
-            max_skew=settings.generic_max_skew_seconds,
-        )
-        outcome = generic.normalise(parse_json(body), received_at=_now(), pseudonymise=ingest.pseudonymise)
-    return await answer(ingest, "generic", outcome, settings.retry_after_seconds)
-
-
-@router.post(
-    "/{platform}",
-    summary="Any other platform: refused with the list of known ones",
-    status_code=status.HTTP_404_NOT_FOUND,
-    responses={404: {"model": Problem}},
-)
-async def unknown_platform(platform: str, metrics: MetricsDep) -> None:
-    # The raw path segment never becomes a label: all unknown platforms share one.
-    raise Rejected(
-        status.HTTP_404_NOT_FOUND,
-        "unknown",
-        f"unknown platform; known: {', '.join(PLATFORMS)}",
-        metrics,
+def webhook_router(registry: InboundRegistry) -> APIRouter:
+    """`GET /webhooks/meta`, one `POST /webhooks/<name>` per registered connector, then the rest."""
+    router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+    router.add_api_route(
+        "/meta",
+        meta_handshake,
+        methods=["GET"],
+        response_class=PlainTextResponse,
+        summary="Meta subscription handshake",
+        responses={400: {"model": Problem}, 403: {"model": Problem}, 404: {"model": Problem}},
+        openapi_extra={"parameters": _META_QUERY},
     )
+    for connector in registry:
+        router.add_api_route(
+            f"/{connector.name}",
+            _webhook_route(connector.name),
+            methods=["POST"],
+            summary=connector.summary,
+            response_model=None,
+            responses=_REFUSALS,
+            openapi_extra=_request_body(connector),
+        )
+    known = ", ".join(registry.names())
+
+    async def unknown_platform(platform: str, metrics: MetricsDep) -> None:
+        # The raw path segment never becomes a label: all unknown platforms share one.
+        raise Rejected(status.HTTP_404_NOT_FOUND, "unknown", f"unknown platform; known: {known}", metrics)
+
+    router.add_api_route(
+        "/{platform}",
+        unknown_platform,
+        methods=["POST"],
+        summary="Any other platform: refused with the list of known ones",
+        status_code=status.HTTP_404_NOT_FOUND,
+        responses={404: {"model": Problem}},
+    )
+    return router
 
 
-def install_openapi(app: FastAPI) -> None:
-    """Adds the generic delivery's schema, which the route documents but reads as raw bytes."""
+def install_openapi(app: FastAPI, registry: InboundRegistry) -> None:
+    """Adds the body schemas connectors document, which the routes read as raw bytes."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(
                 title=app.title, version=app.version, description=app.description, routes=app.routes
             )
-            model = generic.GenericDelivery.model_json_schema(ref_template="#/components/schemas/{model}")
             components = schema.setdefault("components", {}).setdefault("schemas", {})
-            components.update(model.pop("$defs", {}))
-            components["GenericDelivery"] = model
+            for connector in registry:
+                if connector.body_model is None:
+                    continue
+                model = connector.body_model.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update(model.pop("$defs", {}))
+                components[connector.body_model.__name__] = model
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -8,15 +8,16 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
+from vigie_platforms.inbound.registry import discover
 from vigie_shared.metrics import ServiceMetrics
 from vigie_shared.service import bus_runtime, new_app
 
 from vigie_ingest.adapters.sqlite_state import SqliteState
-from vigie_ingest.api import install_openapi, router
+from vigie_ingest.api import Webhooks, install_openapi, webhook_router
 from vigie_ingest.domain.ports import IdempotencyStore, StoreUnavailable
 from vigie_ingest.metrics import IngestMetrics
 from vigie_ingest.pipeline import Ingest
-from vigie_ingest.settings import IngestSettings, PlatformSecrets
+from vigie_ingest.settings import IngestSettings
 from vigie_ingest.youtube import YouTubePoller
 
 log = structlog.get_logger("vigie.ingest")
@@ -86,7 +87,8 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.ingest_metrics = ingest_metrics
-    app.state.secrets = PlatformSecrets.from_settings(settings)
-    app.include_router(router)
-    install_openapi(app)
+    registry = discover()
+    app.state.webhooks = Webhooks.configure(settings, registry)
+    app.include_router(webhook_router(registry))
+    install_openapi(app, registry)
     return app

@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from functools import partial
 
 import structlog
+from vigie_platforms.inbound.normalise import Pseudonymiser, correlation_id, event_id
+from vigie_platforms.inbound.outcome import Item
 from vigie_shared.bus import EventPublisher
 from vigie_shared.coalesce import Coalescer
 from vigie_shared.events import Envelope
 from vigie_shared.events.v1 import Keyed
 from vigie_shared.privacy import pseudonymise
 
-from vigie_ingest.domain.normalise import Pseudonymiser, correlation_id, event_id
-from vigie_ingest.domain.outcome import Item
 from vigie_ingest.domain.ports import IdempotencyStore, StoreUnavailable
 from vigie_ingest.metrics import IngestMetrics
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
+from vigie_platforms.generic.inbound import parse_secrets
 from vigie_shared.settings import CommonSettings
 
 
@@ -32,6 +32,8 @@ class IngestSettings(CommonSettings):
     telegram_secret_token: SecretStr | None = None
     discord_public_key: SecretStr | None = None
     mastodon_webhook_secret: SecretStr | None = None
+    # Entries `community1|community2=secret`: a sender may post only for its own communities. A bare
+    # `secret` (any community) is for development and tests; production refuses it.
     generic_webhook_secret: SecretStr | None = None
 
     # Replay windows, from each platform's documentation.
@@ -70,6 +72,17 @@ class IngestSettings(CommonSettings):
             raise ValueError("production needs VIGIE_PSEUDONYM_KEY")
         return self
 
+    @model_validator(mode="after")
+    def _generic_secrets_bound(self) -> IngestSettings:
+        # parse_secrets raises on an empty community or secret, in any environment.
+        generic = parse_secrets(secret_values(self.generic_webhook_secret))
+        if self.environment == "production" and any(s.communities is None for s in generic):
+            raise ValueError(
+                "production needs every VIGIE_GENERIC_WEBHOOK_SECRET entry bound to its communities "
+                "(community1|community2=secret)"
+            )
+        return self
+
     @field_validator("youtube_channel_ids", mode="before")
     @classmethod
     def _split_channels(cls, value: object) -> object:
@@ -93,35 +106,11 @@ class IngestSettings(CommonSettings):
         out: dict[str, SecretStr | None] = {}
         for name, value in named.items():
             parts = secret_values(value)
+            if name == "VIGIE_GENERIC_WEBHOOK_SECRET":
+                # Community names are not secret: only the value after `=` is held to the rules.
+                parts = tuple(secret.value for secret in parse_secrets(parts))
             if not parts:
                 out[name] = value
             for index, part in enumerate(parts):
                 out[name if index == 0 else f"{name}[{index}]"] = SecretStr(part.decode())
         return out
-
-
-@dataclass(frozen=True, slots=True)
-class PlatformSecrets:
-    """Every platform's valid secrets, split once at start-up (a rotation is a restart)."""
-
-    meta_app: tuple[bytes, ...]
-    meta_verify: tuple[bytes, ...]
-    slack: tuple[bytes, ...]
-    twitch: tuple[bytes, ...]
-    telegram: tuple[bytes, ...]
-    discord: tuple[bytes, ...]
-    mastodon: tuple[bytes, ...]
-    generic: tuple[bytes, ...]
-
-    @classmethod
-    def from_settings(cls, settings: IngestSettings) -> PlatformSecrets:
-        return cls(
-            meta_app=secret_values(settings.meta_app_secret),
-            meta_verify=secret_values(settings.meta_verify_token),
-            slack=secret_values(settings.slack_signing_secret),
-            twitch=secret_values(settings.twitch_eventsub_secret),
-            telegram=secret_values(settings.telegram_secret_token),
-            discord=secret_values(settings.discord_public_key),
-            mastodon=secret_values(settings.mastodon_webhook_secret),
-            generic=secret_values(settings.generic_webhook_secret),
-        )

@@ -11,12 +11,12 @@ import asyncio
 from datetime import UTC, datetime
 
 import structlog
+from vigie_platforms.inbound.errors import MalformedPayload
+from vigie_platforms.inbound.outcome import Item
+from vigie_platforms.youtube import inbound as youtube
 from vigie_shared.bus import BusUnavailable
 
 from vigie_ingest.adapters.youtube_api import YouTubeApi, YouTubeUnavailable
-from vigie_ingest.connectors import youtube
-from vigie_ingest.domain.errors import MalformedPayload
-from vigie_ingest.domain.outcome import Item
 from vigie_ingest.domain.ports import CursorStore, StoreUnavailable
 from vigie_ingest.pipeline import Ingest, NotConfigured
 from vigie_ingest.settings import IngestSettings

@@ -14,7 +14,8 @@ from typing import Any
 
 from vigie_shared.events.v1 import Author, CommentChange, CommentReceived, CommentRef, Platform
 
-from vigie_ingest.domain.normalise import (
+from vigie_platforms.inbound.connector import Delivery, InboundConnector, Secret, Verified, values
+from vigie_platforms.inbound.normalise import (
     Pseudonymiser,
     delivery_key,
     display_name,
@@ -25,8 +26,8 @@ from vigie_ingest.domain.normalise import (
     opt_obj,
     opt_text,
 )
-from vigie_ingest.domain.outcome import Comments, Item
-from vigie_ingest.domain.signatures import require_token
+from vigie_platforms.inbound.outcome import Comments, Item, Outcome
+from vigie_platforms.inbound.signatures import require_token
 
 TOKEN_HEADER = "x-telegram-bot-api-secret-token"  # noqa: S105 - a header name
 
@@ -97,3 +98,22 @@ def _message(
         permalink=f"https://t.me/{username}/{message_id}" if isinstance(username, str) and username else None,
         delivery_id=update_id,
     )
+
+
+class TelegramWebhook(InboundConnector):
+    name = "telegram"
+    summary = "Telegram bot updates: messages and channel posts"
+    setting = "telegram_secret_token"
+    headers = frozenset({TOKEN_HEADER})
+
+    def verify(self, delivery: Delivery, secrets: tuple[Secret, ...], *, window: float | None) -> Verified:
+        verify(values(secrets), delivery.header(TOKEN_HEADER))
+        return Verified()
+
+    def normalise(
+        self, payload: dict[str, Any], delivery: Delivery, verified: Verified, pseudonymise: Pseudonymiser
+    ) -> Outcome:
+        return normalise(payload, received_at=delivery.received_at, pseudonymise=pseudonymise)
+
+
+CONNECTOR = TelegramWebhook()

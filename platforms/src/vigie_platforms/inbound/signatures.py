@@ -1,4 +1,9 @@
-"""Signature and timestamp checks shared by the connectors. Constant-time comparisons only."""
+"""Signature and timestamp checks shared by the connectors. Constant-time comparisons only.
+
+Header values arrive as Starlette gives them: bytes decoded as Latin-1, so any byte is possible.
+Platforms send signatures, tokens and timestamps in ASCII; anything else is refused here with its
+own reason, before it can reach `hmac.compare_digest` (which raises TypeError on non-ASCII text).
+"""
 
 from __future__ import annotations
 
@@ -10,27 +15,45 @@ from collections.abc import Iterable
 from nacl.exceptions import BadSignatureError, CryptoError
 from nacl.signing import VerifyKey
 
-from vigie_ingest.domain.errors import Unauthenticated
+from vigie_platforms.inbound.errors import Unauthenticated
 
 MISSING = "missing signature"
 BAD = "bad signature"
 STALE = "stale timestamp"
 BAD_TIMESTAMP = "bad timestamp"
 NOT_CONFIGURED = "no secret configured"
+NOT_ASCII = "non-ASCII signature header"
 
 
 def hmac_sha256_hex(secret: bytes, message: bytes) -> str:
     return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
+def matches(secrets: Iterable[bytes], message: bytes, presented_hex: str) -> tuple[bool, ...]:
+    """For each secret, whether the presented digest is the HMAC of `message` under it."""
+    if not presented_hex.isascii():
+        raise Unauthenticated(NOT_ASCII)
+    presented = presented_hex.strip().lower().encode()
+    # No early exit: every secret is tried so timing does not reveal which one matched.
+    return tuple(
+        hmac.compare_digest(hmac_sha256_hex(secret, message).encode(), presented) for secret in secrets
+    )
+
+
 def matches_any(secrets: Iterable[bytes], message: bytes, presented_hex: str) -> bool:
     """True when the presented digest matches the HMAC under any currently valid secret."""
-    presented = presented_hex.strip().lower()
-    matched = False
-    for secret in secrets:
-        # No early exit: every secret is tried so timing does not reveal which one matched.
-        matched |= hmac.compare_digest(hmac_sha256_hex(secret, message), presented)
-    return matched
+    return any(matches(secrets, message, presented_hex))
+
+
+def require_signature_header(header: str | None, prefix: str) -> str:
+    """The hex digest of a `<prefix><hex>` header; refuses a missing, non-ASCII or unprefixed one."""
+    if not header:
+        raise Unauthenticated(MISSING)
+    if not header.isascii():
+        raise Unauthenticated(NOT_ASCII)
+    if not header.startswith(prefix):
+        raise Unauthenticated(BAD)
+    return header.removeprefix(prefix)
 
 
 def require_hmac(
@@ -39,9 +62,7 @@ def require_hmac(
     """Raises Unauthenticated unless `header` is `<prefix><hex HMAC-SHA256 of message>` under a secret."""
     if not secrets:
         raise Unauthenticated(NOT_CONFIGURED)
-    if not header:
-        raise Unauthenticated(MISSING)
-    if not header.startswith(prefix) or not matches_any(secrets, message, header.removeprefix(prefix)):
+    if not matches_any(secrets, message, require_signature_header(header, prefix)):
         raise Unauthenticated(BAD)
 
 
@@ -51,7 +72,9 @@ def require_token(expected: tuple[bytes, ...], presented: str | None) -> None:
         raise Unauthenticated(NOT_CONFIGURED)
     if not presented:
         raise Unauthenticated(MISSING)
-    raw = presented.encode("utf-8", "surrogateescape")
+    if not presented.isascii():
+        raise Unauthenticated(NOT_ASCII)
+    raw = presented.encode()
     matched = False
     for token in expected:
         matched |= hmac.compare_digest(token, raw)
@@ -65,6 +88,8 @@ def require_ed25519(public_keys_hex: tuple[bytes, ...], message: bytes, signatur
         raise Unauthenticated(NOT_CONFIGURED)
     if not signature_hex:
         raise Unauthenticated(MISSING)
+    if not signature_hex.isascii():
+        raise Unauthenticated(NOT_ASCII)
     try:
         signature = bytes.fromhex(signature_hex)
     except ValueError:
@@ -82,7 +107,7 @@ def require_ed25519(public_keys_hex: tuple[bytes, ...], message: bytes, signatur
 
 def parse_unix_seconds(raw: str | None) -> float:
     """A header holding Unix seconds; anything else is refused as a bad timestamp."""
-    if not raw:
+    if not raw or not raw.isascii():
         raise Unauthenticated(BAD_TIMESTAMP)
     try:
         value = float(raw.strip())

@@ -18,8 +18,9 @@ from typing import Any
 
 from vigie_shared.events.v1 import Author, CommentReceived, CommentRef, Platform
 
-from vigie_ingest.domain.errors import MalformedPayload, Unauthenticated
-from vigie_ingest.domain.normalise import (
+from vigie_platforms.inbound.connector import Delivery, InboundConnector, Secret, Verified, values
+from vigie_platforms.inbound.errors import MalformedPayload, Unauthenticated
+from vigie_platforms.inbound.normalise import (
     Pseudonymiser,
     delivery_key,
     display_name,
@@ -32,11 +33,18 @@ from vigie_ingest.domain.normalise import (
     opt_obj,
     opt_text,
 )
-from vigie_ingest.domain.outcome import Comments, Handshake, Item, Outcome, Reply
-from vigie_ingest.domain.signatures import BAD, parse_unix_seconds, require_ed25519, require_fresh
+from vigie_platforms.inbound.outcome import Comments, Handshake, Item, Outcome, Reply
+from vigie_platforms.inbound.signatures import (
+    BAD,
+    BAD_TIMESTAMP,
+    parse_unix_seconds,
+    require_ed25519,
+    require_fresh,
+)
 
 SIGNATURE_HEADER = "x-signature-ed25519"
 TIMESTAMP_HEADER = "x-signature-timestamp"
+DEFAULT_MAX_SKEW = 300.0
 
 PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE = 1, 2, 3, 4
 CHAT_INPUT, MESSAGE_COMMAND = 1, 3
@@ -66,6 +74,8 @@ def verify(
     if public_keys and (not timestamp or not signature):
         # Discord's probes may drop either header: both must be present for any signature to hold.
         raise Unauthenticated(BAD)
+    if timestamp and not timestamp.isascii():
+        raise Unauthenticated(BAD_TIMESTAMP)
     require_ed25519(public_keys, (timestamp or "").encode() + body, signature)
     require_fresh(parse_unix_seconds(timestamp), now, max_skew)
 
@@ -179,3 +189,31 @@ def _slash_command(
         received_at=received_at,
         delivery_id=interaction_id,
     )
+
+
+class DiscordWebhook(InboundConnector):
+    name = "discord"
+    summary = "Discord interactions: PING, message commands and slash commands"
+    setting = "discord_public_key"
+    window_setting = "discord_max_skew_seconds"
+    headers = frozenset({SIGNATURE_HEADER, TIMESTAMP_HEADER})
+
+    def verify(self, delivery: Delivery, secrets: tuple[Secret, ...], *, window: float | None) -> Verified:
+        verify(
+            values(secrets),
+            delivery.body,
+            delivery.header(SIGNATURE_HEADER),
+            delivery.header(TIMESTAMP_HEADER),
+            now=delivery.received_at.timestamp(),
+            max_skew=DEFAULT_MAX_SKEW if window is None else window,
+        )
+        return Verified()
+
+    def normalise(
+        self, payload: dict[str, Any], delivery: Delivery, verified: Verified, pseudonymise: Pseudonymiser
+    ) -> Outcome:
+        # A PING comes back as a Handshake (PONG): the generic route answers it like any other.
+        return normalise(payload, received_at=delivery.received_at, pseudonymise=pseudonymise)
+
+
+CONNECTOR = DiscordWebhook()

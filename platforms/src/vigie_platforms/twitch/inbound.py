@@ -14,8 +14,9 @@ from typing import Any
 
 from vigie_shared.events.v1 import Author, CommentReceived, CommentRef, Platform
 
-from vigie_ingest.domain.errors import MalformedPayload, Unauthenticated
-from vigie_ingest.domain.normalise import (
+from vigie_platforms.inbound.connector import Delivery, InboundConnector, Secret, Verified, values
+from vigie_platforms.inbound.errors import MalformedPayload, Unauthenticated
+from vigie_platforms.inbound.normalise import (
     Pseudonymiser,
     delivery_key,
     display_name,
@@ -26,13 +27,16 @@ from vigie_ingest.domain.normalise import (
     opt_obj,
     opt_text,
 )
-from vigie_ingest.domain.outcome import Comments, Handshake, Item, Outcome, Reply, Revoked
-from vigie_ingest.domain.signatures import BAD_TIMESTAMP, MISSING, require_fresh, require_hmac
+from vigie_platforms.inbound.outcome import Comments, Handshake, Item, Outcome, Reply, Revoked
+from vigie_platforms.inbound.signatures import BAD_TIMESTAMP, MISSING, require_fresh, require_hmac
 
 ID_HEADER = "twitch-eventsub-message-id"
 TIMESTAMP_HEADER = "twitch-eventsub-message-timestamp"
 SIGNATURE_HEADER = "twitch-eventsub-message-signature"
 TYPE_HEADER = "twitch-eventsub-message-type"
+RETRY_HEADER = "twitch-eventsub-message-retry"
+DEFAULT_MAX_AGE = 600.0
+BAD_MESSAGE_ID = "bad message id"
 
 # Documented revocation reasons; anything else is counted as `other` to keep labels bounded.
 REVOCATION_STATUSES = frozenset(
@@ -59,6 +63,10 @@ def verify(
     """Returns Twitch's send time once the message is proven authentic and fresh."""
     if secrets and (not message_id or not timestamp):
         raise Unauthenticated(MISSING)
+    if not (message_id or "").isascii():
+        raise Unauthenticated(BAD_MESSAGE_ID)
+    if not (timestamp or "").isascii():
+        raise Unauthenticated(BAD_TIMESTAMP)
     signed = (message_id or "").encode() + (timestamp or "").encode() + body
     require_hmac(secrets, signed, signature)
     try:
@@ -127,3 +135,45 @@ def _chat_message(
         received_at=received_at,
         delivery_id=message_id,
     )
+
+
+class TwitchWebhook(InboundConnector):
+    name = "twitch"
+    summary = "Twitch EventSub: channel.chat.message, verification and revocation"
+    setting = "twitch_eventsub_secret"
+    window_setting = "twitch_max_age_seconds"
+    headers = frozenset({ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER, TYPE_HEADER, RETRY_HEADER})
+
+    def verify(self, delivery: Delivery, secrets: tuple[Secret, ...], *, window: float | None) -> Verified:
+        sent_at = verify(
+            values(secrets),
+            delivery.body,
+            delivery.header(ID_HEADER) or "",
+            delivery.header(TIMESTAMP_HEADER) or "",
+            delivery.header(SIGNATURE_HEADER),
+            now=delivery.received_at,
+            max_age=DEFAULT_MAX_AGE if window is None else window,
+        )
+        return Verified(sent_at=sent_at)
+
+    def normalise(
+        self, payload: dict[str, Any], delivery: Delivery, verified: Verified, pseudonymise: Pseudonymiser
+    ) -> Outcome:
+        return normalise(
+            payload,
+            message_type=delivery.header(TYPE_HEADER),
+            message_id=delivery.header(ID_HEADER) or "",
+            sent_at=verified.sent_at or delivery.received_at,
+            received_at=delivery.received_at,
+            pseudonymise=pseudonymise,
+        )
+
+    def retry_note(self, delivery: Delivery) -> dict[str, str]:
+        retry = delivery.header(RETRY_HEADER)
+        # Twitch sends the header on every delivery: only an actual retry is worth a line.
+        if retry is None or retry.strip() in ("", "0"):
+            return {}
+        return {"retry_num": retry[:8]}
+
+
+CONNECTOR = TwitchWebhook()

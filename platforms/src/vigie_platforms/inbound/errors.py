@@ -17,3 +17,7 @@ class Unauthenticated(Rejection):
 
 class MalformedPayload(Rejection):
     """Signed by the platform but not in a shape its documentation describes (HTTP 400)."""
+
+
+class Forbidden(Rejection):
+    """Authentic, but the secret that signed it may not speak for a community it names (HTTP 403)."""

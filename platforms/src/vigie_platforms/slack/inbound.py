@@ -14,8 +14,9 @@ from typing import Any
 
 from vigie_shared.events.v1 import Author, CommentChange, CommentReceived, CommentRef, Platform
 
-from vigie_ingest.domain.errors import MalformedPayload
-from vigie_ingest.domain.normalise import (
+from vigie_platforms.inbound.connector import Delivery, InboundConnector, Secret, Verified, values
+from vigie_platforms.inbound.errors import MalformedPayload
+from vigie_platforms.inbound.normalise import (
     Pseudonymiser,
     delivery_key,
     from_unix,
@@ -25,12 +26,14 @@ from vigie_ingest.domain.normalise import (
     opt_obj,
     opt_text,
 )
-from vigie_ingest.domain.outcome import Comments, Handshake, Item, Outcome, Reply
-from vigie_ingest.domain.signatures import parse_unix_seconds, require_fresh, require_hmac
+from vigie_platforms.inbound.outcome import Comments, Handshake, Item, Outcome, Reply
+from vigie_platforms.inbound.signatures import parse_unix_seconds, require_fresh, require_hmac
 
 SIGNATURE_HEADER = "x-slack-signature"
 TIMESTAMP_HEADER = "x-slack-request-timestamp"
 RETRY_HEADER = "x-slack-retry-num"
+RETRY_REASON_HEADER = "x-slack-retry-reason"
+DEFAULT_MAX_SKEW = 300.0
 
 # Subtypes that are a person writing; joins, topic changes, bot posts and the like are not comments.
 _AUTHORED = frozenset({None, "thread_broadcast", "file_share", "me_message"})
@@ -107,3 +110,36 @@ def _message(
         received_at=received_at,
         delivery_id=opt_ident(payload, "event_id"),
     )
+
+
+class SlackWebhook(InboundConnector):
+    name = "slack"
+    summary = "Slack Events API: url_verification and message events"
+    setting = "slack_signing_secret"
+    window_setting = "slack_max_skew_seconds"
+    headers = frozenset({SIGNATURE_HEADER, TIMESTAMP_HEADER, RETRY_HEADER, RETRY_REASON_HEADER})
+
+    def verify(self, delivery: Delivery, secrets: tuple[Secret, ...], *, window: float | None) -> Verified:
+        verify(
+            values(secrets),
+            delivery.body,
+            delivery.header(SIGNATURE_HEADER),
+            delivery.header(TIMESTAMP_HEADER),
+            now=delivery.received_at.timestamp(),
+            max_skew=DEFAULT_MAX_SKEW if window is None else window,
+        )
+        return Verified()
+
+    def normalise(
+        self, payload: dict[str, Any], delivery: Delivery, verified: Verified, pseudonymise: Pseudonymiser
+    ) -> Outcome:
+        return normalise(payload, received_at=delivery.received_at, pseudonymise=pseudonymise)
+
+    def retry_note(self, delivery: Delivery) -> dict[str, str]:
+        retry = delivery.header(RETRY_HEADER)
+        if retry is None:
+            return {}
+        return {"retry_num": retry[:8], "retry_reason": (delivery.header(RETRY_REASON_HEADER) or "")[:64]}
+
+
+CONNECTOR = SlackWebhook()

@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 
 from vigie_shared.events.v1 import Author, CommentChange, CommentReceived, CommentRef, Platform
 
-from vigie_ingest.domain.normalise import (
+from vigie_platforms.inbound.connector import Delivery, InboundConnector, Secret, Verified, values
+from vigie_platforms.inbound.normalise import (
     Pseudonymiser,
     delivery_key,
     display_name,
@@ -27,8 +28,8 @@ from vigie_ingest.domain.normalise import (
     opt_obj,
     opt_text,
 )
-from vigie_ingest.domain.outcome import Comments, Item
-from vigie_ingest.domain.signatures import require_hmac
+from vigie_platforms.inbound.outcome import Comments, Item, Outcome
+from vigie_platforms.inbound.signatures import require_hmac
 
 SIGNATURE_HEADER = "x-hub-signature"
 
@@ -89,3 +90,22 @@ def _status(
         received_at=received_at,
         permalink=url,
     )
+
+
+class MastodonWebhook(InboundConnector):
+    name = "mastodon"
+    summary = "Mastodon admin webhooks: status.created, status.updated, report.created"
+    setting = "mastodon_webhook_secret"
+    headers = frozenset({SIGNATURE_HEADER})
+
+    def verify(self, delivery: Delivery, secrets: tuple[Secret, ...], *, window: float | None) -> Verified:
+        verify(values(secrets), delivery.body, delivery.header(SIGNATURE_HEADER))
+        return Verified()
+
+    def normalise(
+        self, payload: dict[str, Any], delivery: Delivery, verified: Verified, pseudonymise: Pseudonymiser
+    ) -> Outcome:
+        return normalise(payload, received_at=delivery.received_at, pseudonymise=pseudonymise)
+
+
+CONNECTOR = MastodonWebhook()

@@ -14,7 +14,7 @@ from typing import Any
 from vigie_shared.events import event_id_for
 from vigie_shared.events.v1 import CommentReceived
 
-from vigie_ingest.domain.errors import MalformedPayload
+from vigie_platforms.inbound.errors import MalformedPayload
 
 Pseudonymiser = Callable[[str, str], str]
 

@@ -11,9 +11,16 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
-from vigie_ingest.connectors import discord, generic, mastodon, meta, slack, telegram, twitch, youtube
-from vigie_ingest.domain.errors import MalformedPayload
-from vigie_ingest.domain.outcome import Comments, Handshake, Revoked
+from vigie_platforms.discord import inbound as discord
+from vigie_platforms.facebook import inbound as meta
+from vigie_platforms.generic import inbound as generic
+from vigie_platforms.inbound.errors import MalformedPayload
+from vigie_platforms.inbound.outcome import Comments, Handshake, Revoked
+from vigie_platforms.mastodon import inbound as mastodon
+from vigie_platforms.slack import inbound as slack
+from vigie_platforms.telegram import inbound as telegram
+from vigie_platforms.twitch import inbound as twitch
+from vigie_platforms.youtube import inbound as youtube
 from vigie_shared.events.v1 import CommentReceived
 from vigie_shared.privacy import pseudonymise
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from vigie_shared.events.v1 import Author, CommentChange, CommentReceived, CommentRef, Platform
 
-from vigie_ingest.domain.normalise import (
+from vigie_platforms.inbound.normalise import (
     Pseudonymiser,
     delivery_key,
     display_name,
@@ -28,7 +28,7 @@ from vigie_ingest.domain.normalise import (
     opt_obj,
     opt_text,
 )
-from vigie_ingest.domain.outcome import Item
+from vigie_platforms.inbound.outcome import Item
 
 QUOTA_TIMEZONE = ZoneInfo("America/Los_Angeles")
 UNITS_PER_PAGE = 1

@@ -1,5 +1,8 @@
 """Meta webhooks: Facebook Page `feed` comments and Instagram `comments` / `live_comments`.
 
+Both products arrive on one webhook, `/webhooks/meta`, verified and unpacked here; what an Instagram
+change means is in instagram/inbound.py.
+
 https://developers.facebook.com/docs/graph-api/webhooks/getting-started : the GET handshake echoes
 `hub.challenge` when `hub.mode` is `subscribe` and `hub.verify_token` matches; POSTs are signed with
 `X-Hub-Signature-256: sha256=<hex>`, an HMAC-SHA256 of the raw body under the app secret. One delivery
@@ -15,7 +18,8 @@ from typing import Any
 
 from vigie_shared.events.v1 import Author, CommentChange, CommentReceived, CommentRef, Platform
 
-from vigie_ingest.domain.normalise import (
+from vigie_platforms.inbound.connector import Delivery, InboundConnector, Secret, Verified, values
+from vigie_platforms.inbound.normalise import (
     Pseudonymiser,
     delivery_key,
     display_name,
@@ -27,8 +31,9 @@ from vigie_ingest.domain.normalise import (
     opt_obj,
     opt_text,
 )
-from vigie_ingest.domain.outcome import Comments, Item
-from vigie_ingest.domain.signatures import require_hmac
+from vigie_platforms.inbound.outcome import Comments, Item, Outcome
+from vigie_platforms.inbound.signatures import require_hmac
+from vigie_platforms.instagram import inbound as instagram
 
 SIGNATURE_HEADER = "x-hub-signature-256"
 
@@ -59,8 +64,8 @@ def normalise(payload: dict[str, Any], *, received_at: datetime, pseudonymise: P
             comment: CommentReceived | None = None
             if kind == "page" and field == "feed" and value.get("item") == "comment":
                 comment = _facebook(entry, value, received_at, pseudonymise)
-            elif kind == "instagram" and field in ("comments", "live_comments"):
-                comment = _instagram(entry, value, received_at, pseudonymise)
+            elif kind == "instagram" and field in instagram.FIELDS:
+                comment = instagram.comment(entry, value, received_at, pseudonymise)
             if comment is None:
                 ignored += 1
             else:
@@ -99,25 +104,20 @@ def _facebook(
     )
 
 
-def _instagram(
-    entry: dict[str, Any], value: dict[str, Any], received_at: datetime, pseudonymise: Pseudonymiser
-) -> CommentReceived:
-    sender = opt_obj(value.get("from"), "value.from")
-    media = opt_obj(value.get("media"), "value.media")
-    comment_id = ident(value, "id", "value")
-    return CommentReceived(
-        comment=CommentRef(
-            platform=Platform.INSTAGRAM,
-            community=ident(entry, "id", "entry"),
-            thread_id=opt_ident(media, "id") or comment_id,
-            comment_id=comment_id,
-        ),
-        parent_id=opt_ident(value, "parent_id"),
-        author=Author(
-            pseudonym=pseudonymise("instagram", opt_ident(sender, "id") or "unknown"),
-            display_name=display_name(sender.get("username")),
-        ),
-        text=nfc(opt_text(value, "text", "value")),
-        created_at=from_unix(entry.get("time"), received_at),
-        received_at=received_at,
-    )
+class MetaWebhook(InboundConnector):
+    name = "meta"
+    summary = "Facebook Page feed comments and Instagram comments"
+    setting = "meta_app_secret"
+    headers = frozenset({SIGNATURE_HEADER})
+
+    def verify(self, delivery: Delivery, secrets: tuple[Secret, ...], *, window: float | None) -> Verified:
+        verify(values(secrets), delivery.body, delivery.header(SIGNATURE_HEADER))
+        return Verified()
+
+    def normalise(
+        self, payload: dict[str, Any], delivery: Delivery, verified: Verified, pseudonymise: Pseudonymiser
+    ) -> Outcome:
+        return normalise(payload, received_at=delivery.received_at, pseudonymise=pseudonymise)
+
+
+CONNECTOR = MetaWebhook()
