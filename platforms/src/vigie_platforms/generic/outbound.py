@@ -16,6 +16,7 @@ import hmac
 import json
 from datetime import datetime
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 import httpx
 from vigie_shared.events.v1 import CommentRef, Platform
@@ -75,10 +76,12 @@ class GenericClient(HttpOutboundClient):
         raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         timestamp = str(int(self._clock().timestamp()))
         creates = operation is Operation.REPLY
+        url = urlsplit(credentials.secret("url"))
+        path = url.path or "/"
         answer = await send(
-            self._http.client(credentials.secret("url")),
+            self._http.client(f"{url.scheme}://{url.netloc}"),
             "POST",
-            "",
+            f"{path}?{url.query}" if url.query else path,
             creates=creates,
             content=raw,
             headers={

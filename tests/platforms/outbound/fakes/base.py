@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 from starlette.applications import Starlette
@@ -187,3 +188,9 @@ def bearer(request: Request) -> str | None:
     value = request.headers.get("authorization", "")
     scheme, _, token = value.partition(" ")
     return token if scheme.lower() in ("bearer", "bot", "oauth") and token else None
+
+
+async def form(request: Request) -> dict[str, str]:
+    """An urlencoded body (what Graph clients send) without needing python-multipart."""
+    pairs = parse_qsl((await request.body()).decode(), keep_blank_values=True)
+    return dict(pairs)

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from tests.platforms.outbound.fakes.base import Action, FakePlatform, Fault, Posted, bearer
+from tests.platforms.outbound.fakes.base import Action, FakePlatform, Fault, Posted, bearer, form
 
 VERSION = "v23.0"
 
@@ -90,8 +90,8 @@ class FakeGraph(FakePlatform):
             return JSONResponse(graph_error(104), 400)
         if object_id in self.gone:
             return JSONResponse(graph_error(100, subcode=33), 400)
-        form = await request.form()
-        message = str(form.get("message", ""))
+        fields = await form(request)
+        message = str(fields.get("message", ""))
         reply_id = f"{object_id}_r{self.next_id()}"
         self.posted.append(
             Posted(reply_id, object_id, object_id, message, {"edge": edge, "author": self._owner(request)})
@@ -118,8 +118,8 @@ class FakeGraph(FakePlatform):
         object_id = request.path_params["object_id"]
         if request.method == "DELETE":
             return await self.serve(request, "delete", lambda: self._apply(object_id, "delete"))
-        form = await request.form()
-        flag = form.get("is_hidden", form.get("hide"))
+        fields = await form(request)
+        flag = fields.get("is_hidden", fields.get("hide"))
         if flag is None:
             return JSONResponse(graph_error(100), 400)
         op = "hide" if flag == "true" else "unhide"

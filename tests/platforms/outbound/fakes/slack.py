@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from tests.platforms.outbound.fakes.base import Action, FakePlatform, Fault, Posted, bearer
+from tests.platforms.outbound.fakes.base import Action, FakePlatform, Fault, Posted, bearer, form
 
 BOT_USER, BOT_ID = "U0VIGIE", "B0VIGIE"
 
@@ -90,7 +90,7 @@ class FakeSlack(FakePlatform):
         if request.headers.get("content-type", "").startswith("application/json"):
             body = await request.json()
             return dict(body) if isinstance(body, dict) else {}
-        return dict(await request.form())
+        return await form(request)
 
     async def _auth_test(self, request: Request) -> Response:
         return JSONResponse({"ok": True, "user_id": BOT_USER, "bot_id": BOT_ID, "team_id": "T0FAKE"})
