@@ -39,13 +39,22 @@ class Case:
 
 
 def _ref(platform: Platform, thread: str, comment: str) -> CommentRef:
-    return CommentRef(platform=platform, community=COMMUNITIES[platform], thread_id=thread, comment_id=comment)
+    return CommentRef(
+        platform=platform, community=COMMUNITIES[platform], thread_id=thread, comment_id=comment
+    )
 
 
 HIDE_DELETE = (Operation.HIDE, Operation.UNHIDE, Operation.DELETE)
 
 CASES = [
-    Case(Platform.FACEBOOK, _ref(Platform.FACEBOOK, "111111_222", "222_333"), "222_333", "222_333", HIDE_DELETE, True),
+    Case(
+        Platform.FACEBOOK,
+        _ref(Platform.FACEBOOK, "111111_222", "222_333"),
+        "222_333",
+        "222_333",
+        HIDE_DELETE,
+        True,
+    ),
     Case(
         Platform.INSTAGRAM,
         _ref(Platform.INSTAGRAM, "17900000000000001", "17950000000000001"),
@@ -96,7 +105,14 @@ CASES = [
         (),
         True,
     ),
-    Case(Platform.GENERIC, _ref(Platform.GENERIC, "topic-7", "post-99"), "post-99", "topic-7", HIDE_DELETE, True),
+    Case(
+        Platform.GENERIC,
+        _ref(Platform.GENERIC, "topic-7", "post-99"),
+        "post-99",
+        "topic-7",
+        HIDE_DELETE,
+        True,
+    ),
 ]
 
 
