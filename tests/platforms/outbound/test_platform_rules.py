@@ -379,3 +379,24 @@ async def test_a_refused_connection_is_retried_and_not_ambiguous(fakes: FakePlat
         assert outcome == RetryAfter(2.0, "connection_error", ambiguous=False)
     finally:
         await clients.aclose()
+
+
+async def test_hand_built_credentials_missing_a_key_fail_without_a_call(
+    clients: OutboundClients, fakes: FakePlatforms
+) -> None:
+    from pydantic import SecretStr
+    from vigie_platforms.outbound import Credentials
+
+    ref = case_of(Platform.MASTODON).ref
+    partial = Credentials(Platform.MASTODON, ref.community, {"access_token": SecretStr(TOKENS["mastodon"])})
+    outcome = await clients[Platform.MASTODON].reply(ref, TEXT, credentials=partial, idempotency_key="k")
+    assert outcome == Failed("credentials_incomplete:instance_url")
+    assert fakes.mastodon.calls == [] and fakes.mastodon.instance_reads == 0
+
+
+def test_limits_of_a_malformed_telegram_reference_do_not_raise(clients: OutboundClients) -> None:
+    ref = CommentRef(platform=Platform.TELEGRAM, community="@news", thread_id="@news", comment_id="x")
+    credentials = clients.credentials.get(Platform.TELEGRAM, COMMUNITIES[Platform.TELEGRAM])
+    assert credentials is not None
+    keys = [limit.key for limit in clients[Platform.TELEGRAM].limits(ref, credentials)]
+    assert keys[0] == "telegram:chat:@news" and len(keys) == 2

@@ -29,6 +29,8 @@ class FacebookClient(GraphClient):
     reply_edge: ClassVar[str] = "comments"
     hide_field: ClassVar[str] = "is_hidden"
     reply_fields: ClassVar[str] = "id,message,from{id}"
+    # Newest first: a reply made moments ago is on the first page even under a busy comment.
+    lookup_params: ClassVar[dict[str, str]] = {"order": "reverse_chronological"}
 
     def _reply_target(self, target: CommentRef) -> str:
         return address(target).reply_parent

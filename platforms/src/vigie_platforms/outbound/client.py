@@ -63,10 +63,10 @@ class HttpOutboundClient:
             return refused
         if not text.strip():
             return Failed("empty_text")
-        limit = await self._reply_limit(credentials)
-        if len(text) > limit:
-            return Failed(f"text_too_long:{limit}")
         try:
+            limit = await self._reply_limit(credentials)
+            if len(text) > limit:
+                return Failed(f"text_too_long:{limit}")
             return await self._reply(target, text, credentials, idempotency_key, previously_ambiguous)
         except KeyError as missing:
             return Failed(f"credentials_incomplete:{missing.args[0]}")

@@ -97,6 +97,7 @@ class GraphClient(HttpOutboundClient):
     reply_edge: ClassVar[str]
     hide_field: ClassVar[str]
     reply_fields: ClassVar[str]
+    lookup_params: ClassVar[dict[str, str]] = {}
     lookup_pages: ClassVar[int] = 3
 
     def _headers(self, credentials: Credentials) -> dict[str, str]:
@@ -144,7 +145,7 @@ class GraphClient(HttpOutboundClient):
         self, parent: str, target: CommentRef, text: str, credentials: Credentials
     ) -> Outcome | None:
         """Done with the id of our earlier reply, a RetryAfter if the list failed, else None (send)."""
-        params: dict[str, str] = {"fields": self.reply_fields, "limit": "100"}
+        params: dict[str, str] = {"fields": self.reply_fields, "limit": "100", **self.lookup_params}
         for _ in range(self.lookup_pages):
             answer = await send(
                 self._client,

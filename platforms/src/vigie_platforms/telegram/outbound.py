@@ -85,10 +85,11 @@ class TelegramClient(HttpOutboundClient):
     reply_limit: ClassVar[int] = MAX_REPLY_LENGTH
 
     def limits(self, target: CommentRef, credentials: Credentials) -> Sequence[Limit]:
-        where = address(target)
-        limits = [Limit(f"telegram:chat:{where.chat_id}", 1, 1)]
-        if where.is_group:
-            limits.append(Limit(f"telegram:group:{where.chat_id}", 20, 60))
+        # Keyed on the raw chat id: a reference too malformed to send still gets its limits.
+        chat = target.community
+        limits = [Limit(f"telegram:chat:{chat}", 1, 1)]
+        if chat.startswith("-"):
+            limits.append(Limit(f"telegram:group:{chat}", 20, 60))
         limits.append(Limit(f"telegram:bot:{fingerprint(credentials.secret('bot_token'))}", 30, 1))
         return tuple(limits)
 
@@ -121,6 +122,7 @@ class TelegramClient(HttpOutboundClient):
         idempotency_key: str,
         previously_ambiguous: bool,
     ) -> Outcome:
+        # The Bot API cannot read a chat's history: an ambiguous send is sent again (docs/platforms.md).
         where = address(target)
         payload: dict[str, Any] = {
             "chat_id": where.chat_id,

@@ -85,6 +85,7 @@ class TwitchClient(HttpOutboundClient):
         idempotency_key: str,
         previously_ambiguous: bool,
     ) -> Outcome:
+        # Helix cannot read chat history: an ambiguous send is sent again (docs/platforms.md).
         where = address(target)
         payload = {
             "broadcaster_id": where.broadcaster_id,

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.applications import Starlette
+from starlette.routing import Mount
 from vigie_shared.events.v1 import Platform
 
 from tests.platforms.outbound.fakes.base import (
@@ -105,22 +107,30 @@ class FakePlatforms:
         fake: FakePlatform = getattr(self, name.value)
         return fake
 
-    def settings_values(self) -> dict[str, str]:
+    def app(self) -> Starlette:
+        """Every fake in one ASGI app, each under `/<name>`: serve it on a real port with uvicorn."""
+        return Starlette(routes=[Mount(f"/{fake.name}", app=fake.app) for fake in self.all()])
+
+    def url(self, fake: FakePlatform, origin: str | None) -> str:
+        """The fake's base URL: its own host in process, or `<origin>/<name>` behind `app()`."""
+        return fake.base_url if origin is None else f"{origin.rstrip('/')}/{fake.name}{fake.prefix}"
+
+    def settings_values(self, origin: str | None = None) -> dict[str, str]:
         """PlatformSettings fields pointing every platform at its fake."""
         return {
-            "meta_graph_url": self.graph.base_url,
-            "youtube_api_url": self.youtube.base_url,
-            "discord_api_url": self.discord.base_url,
-            "slack_api_url": self.slack.base_url,
-            "twitch_api_url": self.twitch.base_url,
-            "telegram_api_url": self.telegram.base_url,
+            "meta_graph_url": self.url(self.graph, origin),
+            "youtube_api_url": self.url(self.youtube, origin),
+            "discord_api_url": self.url(self.discord, origin),
+            "slack_api_url": self.url(self.slack, origin),
+            "twitch_api_url": self.url(self.twitch, origin),
+            "telegram_api_url": self.url(self.telegram, origin),
         }
 
-    def env(self) -> dict[str, str]:
+    def env(self, origin: str | None = None) -> dict[str, str]:
         """The same as VIGIE_* environment variables (for a service started in a subprocess)."""
-        return {f"VIGIE_{key.upper()}": value for key, value in self.settings_values().items()}
+        return {f"VIGIE_{key.upper()}": value for key, value in self.settings_values(origin).items()}
 
-    def credentials_values(self, platform: Platform | str) -> dict[str, str]:
+    def credentials_values(self, platform: Platform | str, origin: str | None = None) -> dict[str, str]:
         name = Platform(platform)
         values: dict[Platform, dict[str, str]] = {
             Platform.FACEBOOK: {"access_token": TOKENS["facebook"]},
@@ -135,19 +145,24 @@ class FakePlatforms:
                 "moderator_id": TWITCH_BOT_ID,
             },
             Platform.TELEGRAM: {"bot_token": TOKENS["telegram"]},
-            Platform.MASTODON: {"instance_url": self.mastodon.base_url, "access_token": TOKENS["mastodon"]},
-            Platform.GENERIC: {"url": self.generic.base_url, "signing_secret": TOKENS["generic"]},
+            Platform.MASTODON: {
+                "instance_url": self.url(self.mastodon, origin),
+                "access_token": TOKENS["mastodon"],
+            },
+            Platform.GENERIC: {"url": self.url(self.generic, origin), "signing_secret": TOKENS["generic"]},
         }
         return values[name]
 
-    def credentials_entries(self, communities: dict[Platform, str] | None = None) -> list[dict[str, Any]]:
+    def credentials_entries(
+        self, communities: dict[Platform, str] | None = None, origin: str | None = None
+    ) -> list[dict[str, Any]]:
         """The JSON list of a VIGIE_PLATFORM_CREDENTIALS_FILE with one community per platform."""
         chosen = communities or COMMUNITIES
         return [
             {
                 "platform": platform.value,
                 "community": community,
-                "credentials": self.credentials_values(platform),
+                "credentials": self.credentials_values(platform, origin),
             }
             for platform, community in chosen.items()
         ]
