@@ -10,6 +10,7 @@ from vigie_platforms.outbound import CredentialStore, Operation, OutboundClients
 from vigie_shared.events.v1 import CommentRef, Platform
 
 from tests.platforms.outbound.fakes import COMMUNITIES, FakePlatform, FakePlatforms
+from tests.platforms.outbound.fakes.discord import DEFAULT_AUTHOR
 
 SLACK_PARENT = "1764460800.000100"
 
@@ -32,6 +33,12 @@ class Case:
     moderation: tuple[Operation, ...]
     no_second_post: bool  # an ambiguous reply retried is found (lookup or native idempotency)
     setup: Callable[[FakePlatforms], None] = field(default=_no_setup)
+    sanction_target: str | None = None  # whom a timeout or ban reaches (the author's user id)
+
+    def action_target(self, operation: Operation) -> str:
+        if operation in (Operation.TIMEOUT, Operation.BAN) and self.sanction_target is not None:
+            return self.sanction_target
+        return self.ref.comment_id
 
     @property
     def id(self) -> str:
@@ -76,8 +83,13 @@ CASES = [
         _ref(Platform.DISCORD, "900000000000000002", "1100000000000000001"),
         "1100000000000000001",
         "900000000000000002",
-        (Operation.DELETE,),
+        (
+            Operation.TIMEOUT,
+            Operation.BAN,
+            Operation.DELETE,
+        ),  # sanction first: a deleted message has no author
         True,
+        sanction_target=DEFAULT_AUTHOR,
     ),
     Case(
         Platform.SLACK,

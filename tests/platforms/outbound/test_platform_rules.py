@@ -400,3 +400,41 @@ def test_limits_of_a_malformed_telegram_reference_do_not_raise(clients: Outbound
     assert credentials is not None
     keys = [limit.key for limit in clients[Platform.TELEGRAM].limits(ref, credentials)]
     assert keys[0] == "telegram:chat:@news" and len(keys) == 2
+
+
+async def test_discord_timeout_reaches_the_author_for_the_configured_time(
+    clients: OutboundClients, fakes: FakePlatforms
+) -> None:
+    ref = case_of(Platform.DISCORD).ref
+    fakes.discord.authors[ref.comment_id] = "555000000000000777"
+    before = datetime.now(UTC)
+    assert await moderate(clients, ref, Operation.TIMEOUT) == Done()
+    action = fakes.discord.actions[-1]
+    assert (action.operation, action.target, action.extra["guild"]) == (
+        "timeout",
+        "555000000000000777",
+        ref.community,
+    )
+    until = datetime.fromisoformat(action.extra["until"])
+    assert 595 <= (until - before).total_seconds() <= 605
+    assert action.extra["reason"]  # shows in the guild's audit log
+
+
+async def test_discord_sanctions_need_a_message_and_a_guild(
+    clients: OutboundClients, fakes: FakePlatforms
+) -> None:
+    ref = case_of(Platform.DISCORD).ref
+    fakes.discord.gone.add(ref.comment_id)  # deleted, or a slash command's interaction id
+    assert await moderate(clients, ref, Operation.BAN) == Failed("object_gone")
+    fakes.discord.gone.clear()
+    fakes.discord.left.add("555000000000000001")
+    assert await moderate(clients, ref, Operation.TIMEOUT) == Failed("object_gone")
+    direct = CommentRef(platform=Platform.DISCORD, community="c9", thread_id="c9", comment_id="m9")
+    store = CredentialStore([make_credentials(Platform.DISCORD, "c9", {"bot_token": TOKENS["discord"]})])
+    credentials = store.get(Platform.DISCORD, "c9")
+    assert credentials is not None
+    outcome = await clients[Platform.DISCORD].moderate(
+        Operation.BAN, direct, credentials=credentials, idempotency_key="k"
+    )
+    assert outcome == Failed("unsupported_in_direct_messages:ban")
+    assert fakes.discord.actions == []

@@ -6,22 +6,31 @@ author in the last few minutes instead of creating a second one. Beyond those mi
 ambiguous failure, the channel's messages after the comment are read and one by the bot with the
 same text is taken as the reply already made.
 
+Timeouts and bans are a Discord moderator's everyday tools. A CommentRef carries no user id, so the
+client reads the message first (`GET /channels/{channel}/messages/{message}`) to learn its author,
+then times them out (`PATCH /guilds/{guild}/members/{user}` with `communication_disabled_until`,
+ten minutes unless the client is built with another duration) or bans them
+(`PUT /guilds/{guild}/bans/{user}`). The user id stays inside the call: it is neither logged nor
+returned. Neither exists in direct messages, and a slash command's id is not a message, so both
+fail there with a reason.
+
 https://discord.com/developers/docs/topics/rate-limits : a 429 carries `retry_after` (seconds,
 fractional) in the body and `Retry-After`; a 403 is never retried on its own, since Discord bans
 clients that keep making invalid requests (10,000 401/403/429 in 10 minutes). Hiding does not
-exist on Discord; timeouts and bans need the author's user id, which a CommentRef does not carry.
+exist on Discord.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 import httpx
 from vigie_shared.events.v1 import CommentRef, Platform
 
-from vigie_platforms.discord.ids import address, nonce
+from vigie_platforms.discord.ids import DiscordAddress, address, nonce
 from vigie_platforms.outbound.base import Credentials, Done, Failed, Limit, Operation, Outcome, RetryAfter
 from vigie_platforms.outbound.classify import (
     OBJECT_GONE,
@@ -36,8 +45,11 @@ from vigie_platforms.outbound.http import send
 from vigie_platforms.outbound.redact import fingerprint
 
 MAX_REPLY_LENGTH = 2_000
-UNKNOWN_CHANNEL, UNKNOWN_MESSAGE = 10003, 10008
-GONE_CODES = frozenset({UNKNOWN_CHANNEL, UNKNOWN_MESSAGE})
+UNKNOWN_CHANNEL, UNKNOWN_MEMBER, UNKNOWN_MESSAGE, UNKNOWN_USER = 10003, 10007, 10008, 10013
+GONE_CODES = frozenset({UNKNOWN_CHANNEL, UNKNOWN_MEMBER, UNKNOWN_MESSAGE, UNKNOWN_USER})
+DEFAULT_TIMEOUT_SECONDS = 600.0
+MAX_TIMEOUT_SECONDS = 28 * 24 * 3600.0  # Discord refuses a timeout longer than 28 days
+AUDIT_REASON = quote("Vigie: moderator decision")
 
 
 def classify(response: httpx.Response, now: datetime, *, creates: bool, gone_is_done: bool) -> Outcome | None:
@@ -67,11 +79,16 @@ def classify(response: httpx.Response, now: datetime, *, creates: bool, gone_is_
 
 class DiscordClient(HttpOutboundClient):
     platform: Platform = Platform.DISCORD
-    operations: ClassVar[frozenset[Operation]] = frozenset({Operation.REPLY, Operation.DELETE})
+    operations: ClassVar[frozenset[Operation]] = frozenset(
+        {Operation.REPLY, Operation.DELETE, Operation.TIMEOUT, Operation.BAN}
+    )
     reply_limit: ClassVar[int] = MAX_REPLY_LENGTH
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if not 0 < timeout_seconds <= MAX_TIMEOUT_SECONDS:
+            raise ValueError("a Discord timeout lasts from a second to 28 days")
+        self.timeout_seconds = timeout_seconds
         self._bot_ids: dict[str, str] = {}
 
     def limits(self, target: CommentRef, credentials: Credentials) -> Sequence[Limit]:
@@ -177,16 +194,69 @@ class DiscordClient(HttpOutboundClient):
         self, operation: Operation, target: CommentRef, credentials: Credentials, idempotency_key: str
     ) -> Outcome:
         where = address(target)
+        if operation in (Operation.TIMEOUT, Operation.BAN):
+            return await self._sanction(operation, where, credentials)
         answer = await send(
             self._client,
             "DELETE",
+            f"/channels/{where.channel_id}/messages/{where.message_id}",
+            creates=False,
+            headers={**self._headers(credentials), "X-Audit-Log-Reason": AUDIT_REASON},
+        )
+        if isinstance(answer, RetryAfter):
+            return answer
+        failed = classify(answer, self._clock(), creates=False, gone_is_done=True)
+        return Done() if failed is None else failed
+
+    async def _author(self, where: DiscordAddress, credentials: Credentials) -> str | Outcome:
+        answer = await send(
+            self._client,
+            "GET",
             f"/channels/{where.channel_id}/messages/{where.message_id}",
             creates=False,
             headers=self._headers(credentials),
         )
         if isinstance(answer, RetryAfter):
             return answer
-        failed = classify(answer, self._clock(), creates=False, gone_is_done=True)
+        # No message, no author: a timeout or ban cannot count as done on someone unknown.
+        failed = classify(answer, self._clock(), creates=False, gone_is_done=False)
+        if failed is not None:
+            return failed
+        author = json_body(answer).get("author")
+        author_id = author.get("id") if isinstance(author, dict) else None
+        return str(author_id) if author_id else Failed("unexpected_answer")
+
+    async def _sanction(
+        self, operation: Operation, where: DiscordAddress, credentials: Credentials
+    ) -> Outcome:
+        if where.guild_id is None:
+            return Failed(f"unsupported_in_direct_messages:{operation.value}")
+        author = await self._author(where, credentials)
+        if not isinstance(author, str):
+            return author
+        headers = {**self._headers(credentials), "X-Audit-Log-Reason": AUDIT_REASON}
+        if operation is Operation.TIMEOUT:
+            until = self._clock() + timedelta(seconds=self.timeout_seconds)
+            answer = await send(
+                self._client,
+                "PATCH",
+                f"/guilds/{where.guild_id}/members/{author}",
+                creates=False,
+                json={"communication_disabled_until": until.isoformat()},
+                headers=headers,
+            )
+        else:
+            answer = await send(
+                self._client,
+                "PUT",
+                f"/guilds/{where.guild_id}/bans/{author}",
+                creates=False,
+                json={"delete_message_seconds": 0},
+                headers=headers,
+            )
+        if isinstance(answer, RetryAfter):
+            return answer
+        failed = classify(answer, self._clock(), creates=False, gone_is_done=False)
         return Done() if failed is None else failed
 
 

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 from tests.platforms.outbound.fakes.base import Action, FakePlatform, Fault, Posted, bearer
 
 SNOWFLAKE_BASE = 2_000_000_000_000_000_000
+DEFAULT_AUTHOR = "555000000000000001"
 
 
 class FakeDiscord(FakePlatform):
@@ -28,15 +29,24 @@ class FakeDiscord(FakePlatform):
         self.bot_ids = dict(bot_ids or {})
         self.gone: set[str] = set()
         self.nonces: dict[tuple[str, str], str] = {}
+        self.authors: dict[str, str] = {}  # message id -> author's user id (DEFAULT_AUTHOR otherwise)
+        self.left: set[str] = set()  # users no longer in the guild
         super().__init__(**kwargs)
+
+    def author_of(self, message_id: str) -> str:
+        return self.authors.get(message_id, DEFAULT_AUTHOR)
 
     def routes(self) -> Iterable[BaseRoute]:
         return [
             Route(f"{self.prefix}/users/@me", self.me, methods=["GET"]),
             Route(f"{self.prefix}/channels/{{channel}}/messages", self.messages, methods=["GET", "POST"]),
             Route(
-                f"{self.prefix}/channels/{{channel}}/messages/{{message}}", self.delete, methods=["DELETE"]
+                f"{self.prefix}/channels/{{channel}}/messages/{{message}}",
+                self.message,
+                methods=["GET", "DELETE"],
             ),
+            Route(f"{self.prefix}/guilds/{{guild}}/members/{{user}}", self.timeout, methods=["PATCH"]),
+            Route(f"{self.prefix}/guilds/{{guild}}/bans/{{user}}", self.ban, methods=["PUT"]),
         ]
 
     def fault_response(self, fault: Fault, op: str, request: Request) -> Response:
@@ -56,6 +66,10 @@ class FakeDiscord(FakePlatform):
         if fault.kind == "gone":
             if op == "reply":
                 return JSONResponse({"message": "Unknown Channel", "code": 10003}, 404)
+            if op == "timeout":
+                return JSONResponse({"message": "Unknown Member", "code": 10007}, 404)
+            if op == "ban":
+                return JSONResponse({"message": "Unknown User", "code": 10013}, 404)
             return JSONResponse({"message": "Unknown Message", "code": 10008}, 404)
         if fault.kind == "forbidden" or fault.status == 403:
             return JSONResponse({"message": "Missing Permissions", "code": 50013}, 403)
@@ -121,6 +135,45 @@ class FakeDiscord(FakePlatform):
         after = int(request.query_params.get("after", "0"))
         found = [self._resource(p) for p in self.posted if p.thread == channel and int(p.id) > after]
         return JSONResponse(list(reversed(found)))  # newest first, as Discord lists them
+
+    async def message(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            return await self.delete(request)
+
+        async def apply() -> Response:
+            message = request.path_params["message"]
+            if message in self.gone:
+                return JSONResponse({"message": "Unknown Message", "code": 10008}, 404)
+            author = {"id": self.author_of(message), "username": "someone"}
+            return JSONResponse(
+                {"id": message, "channel_id": request.path_params["channel"], "author": author}
+            )
+
+        return await self.serve(request, "fetch", apply)
+
+    async def timeout(self, request: Request) -> Response:
+        async def apply() -> Response:
+            user = request.path_params["user"]
+            if user in self.left:
+                return JSONResponse({"message": "Unknown Member", "code": 10007}, 404)
+            until = (await request.json()).get("communication_disabled_until")
+            extra = {
+                "guild": request.path_params["guild"],
+                "until": until,
+                "reason": request.headers.get("x-audit-log-reason"),
+            }
+            self.actions.append(Action("timeout", user, extra))
+            return JSONResponse({"user": {"id": user}, "communication_disabled_until": until})
+
+        return await self.serve(request, "timeout", apply)
+
+    async def ban(self, request: Request) -> Response:
+        async def apply() -> Response:
+            user = request.path_params["user"]
+            self.actions.append(Action("ban", user, {"guild": request.path_params["guild"]}))
+            return Response(status_code=204)
+
+        return await self.serve(request, "ban", apply)
 
     async def delete(self, request: Request) -> Response:
         async def apply() -> Response:
