@@ -129,6 +129,16 @@ async def test_retrying_an_ambiguous_reply_does_not_post_twice_where_the_platfor
         assert len(fake.posted) == 2
 
 
+async def test_ambiguity_persists_until_an_answer_settles_it(
+    case: Case, clients: OutboundClients, fakes: FakePlatforms
+) -> None:
+    fake = fake_for(fakes, case)
+    fake.fail_next(429, retry_after=5)  # whichever call comes first: the lookup, or the post itself
+    outcome = await _reply(clients, case, ambiguous=True)
+    assert isinstance(outcome, RetryAfter) and outcome.ambiguous
+    assert fake.posted == []
+
+
 async def test_an_ambiguous_retry_posts_when_nothing_was_posted(
     case: Case, clients: OutboundClients, fakes: FakePlatforms
 ) -> None:

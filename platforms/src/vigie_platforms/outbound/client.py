@@ -8,13 +8,22 @@ this platform) run first so a refused call never reaches the network.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import ClassVar
 
 import httpx
 from vigie_shared.events.v1 import CommentRef, Platform
 
-from vigie_platforms.outbound.base import BadReference, Credentials, Failed, Limit, Operation, Outcome
+from vigie_platforms.outbound.base import (
+    BadReference,
+    Credentials,
+    Failed,
+    Limit,
+    Operation,
+    Outcome,
+    RetryAfter,
+)
 from vigie_platforms.outbound.classify import utcnow
 from vigie_platforms.outbound.http import HttpPool
 
@@ -67,11 +76,16 @@ class HttpOutboundClient:
             limit = await self._reply_limit(credentials)
             if len(text) > limit:
                 return Failed(f"text_too_long:{limit}")
-            return await self._reply(target, text, credentials, idempotency_key, previously_ambiguous)
+            outcome = await self._reply(target, text, credentials, idempotency_key, previously_ambiguous)
         except KeyError as missing:
             return Failed(f"credentials_incomplete:{missing.args[0]}")
         except BadReference:
             return Failed("bad_reference")
+        if previously_ambiguous and isinstance(outcome, RetryAfter) and not outcome.ambiguous:
+            # An earlier attempt may have posted and this one could not find out: that stays true
+            # until an answer settles it, whatever failed this time (the lookup, a 429...).
+            return replace(outcome, ambiguous=True)
+        return outcome
 
     async def moderate(
         self,
