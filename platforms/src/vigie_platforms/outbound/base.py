@@ -56,6 +56,13 @@ class Failed:
 Outcome = Done | RetryAfter | Failed
 
 
+class BadReference(ValueError):
+    """A CommentRef whose ids cannot address anything on its platform (e.g. a non-numeric Telegram id).
+
+    Clients turn it into `Failed("bad_reference")`; it never reaches the dispatcher.
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class Credentials:
     """One community's secrets for one platform; `repr` never shows them."""
@@ -86,6 +93,10 @@ class Limit:
     key: str
     rate: float
     period: float
+    cost: float = 1.0
+    """Units one call spends of `rate` (YouTube counts quota units: a reply spends 50 of 10,000 a day)."""
+    resets_daily_in: str | None = None
+    """IANA zone whose midnight resets the budget (YouTube: America/Los_Angeles); None: a rolling window."""
 
 
 class OutboundClient(Protocol):
