@@ -99,15 +99,16 @@ def free_port() -> int:
 class ServiceProcess:
     """A service started the way an operator starts it: its console script, configured by env."""
 
-    def __init__(self, config: SystemConfig, service: str) -> None:
+    def __init__(self, config: SystemConfig, service: str, extra_env: dict[str, str] | None = None) -> None:
         self.config = config
         self.service = service
+        self.extra_env = extra_env or {}
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.log = config.workdir / f"{service}.log"
 
     def start(self) -> None:
-        env = {**os.environ, **self.config.env(self.service), "VIGIE_PORT": str(self.port)}
+        env = {**os.environ, **self.config.env(self.service), **self.extra_env, "VIGIE_PORT": str(self.port)}
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", f"vigie_{self.service}"], env=env, stdout=log, stderr=log

@@ -162,7 +162,7 @@ async def _review(
         limit = reply_limit(request, current)
         if limit is not None and len(final_text) > limit:
             raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_ENTITY,
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
                 f"reply is {len(final_text)} characters; {current.platform} takes at most {limit}",
             )
 

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
+from vigie_platforms.outbound import OutboundClients
 from vigie_shared.db import open_store
 from vigie_shared.events.v1 import TOPICS
 from vigie_shared.metrics import ServiceMetrics
@@ -12,14 +14,18 @@ from vigie_shared.service import bus_runtime, new_app, start_consumer, start_out
 from vigie_responder.adapters.store import DraftStore
 from vigie_responder.api import router
 from vigie_responder.dispatcher import Dispatcher, PlatformDirectory
+from vigie_responder.domain.delivery import RetryPolicy
 from vigie_responder.handlers import DraftingHandler, JobsHandler
 from vigie_responder.platforms import open_platforms
 from vigie_responder.settings import ResponderSettings
 
 
 def create_app(
-    settings: ResponderSettings | None = None, *, platforms: PlatformDirectory | None = None
+    settings: ResponderSettings | None = None,
+    *,
+    platforms: PlatformDirectory | OutboundClients | None = None,
 ) -> FastAPI:
+    """`platforms` replaces the clients built from settings (tests hand in clients wired to fakes)."""
     settings = settings or ResponderSettings.load()
     metrics = ServiceMetrics("responder")
 
@@ -34,7 +40,20 @@ def create_app(
             app.state.drafts = store
             app.state.platforms = directory
             start_outbox(runtime, store, metrics)
-            dispatcher = Dispatcher(store, directory, runtime.publisher, metrics=metrics)
+            dispatcher = Dispatcher(
+                store,
+                directory,
+                runtime.publisher,
+                metrics=metrics,
+                lease=timedelta(seconds=settings.dispatch_lease_seconds),
+                poll_interval=settings.dispatch_poll_seconds,
+                concurrency=settings.dispatch_concurrency,
+                retry=RetryPolicy(
+                    base_seconds=settings.dispatch_retry_base_seconds,
+                    cap_seconds=settings.dispatch_retry_cap_seconds,
+                    give_up_after=timedelta(hours=settings.dispatch_give_up_hours),
+                ),
+            )
             app.state.dispatcher = dispatcher
             drafting = DraftingHandler(store, runtime.publisher)
             jobs = JobsHandler(store, on_jobs=dispatcher.notify)

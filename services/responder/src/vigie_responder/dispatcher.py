@@ -16,8 +16,10 @@ import socket
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dt_time
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 import structlog
 from aiolimiter import AsyncLimiter
@@ -104,6 +106,31 @@ class DispatcherMetrics:
         self.jobs_pending = Gauge(f"{prefix}_jobs_pending", "Jobs not finished yet", registry=registry)
 
 
+class DailyBudgets:
+    """Quotas that reset at a zone's midnight (YouTube's 10,000 units a day, Pacific time)."""
+
+    def __init__(self) -> None:
+        self._spent: dict[str, tuple[date, float]] = {}
+
+    def _today(self, limit: Limit) -> tuple[date, datetime]:
+        assert limit.resets_daily_in is not None
+        local = datetime.now(ZoneInfo(limit.resets_daily_in))
+        return local.date(), local
+
+    def wait(self, limit: Limit) -> float | None:
+        today, local = self._today(limit)
+        day, spent = self._spent.get(limit.key, (today, 0.0))
+        if day != today or spent + limit.cost <= limit.rate:
+            return None
+        midnight = datetime.combine(today + timedelta(days=1), dt_time(0), tzinfo=local.tzinfo)
+        return max(1.0, (midnight - local).total_seconds())
+
+    def spend(self, limit: Limit) -> None:
+        today, _ = self._today(limit)
+        day, spent = self._spent.get(limit.key, (today, 0.0))
+        self._spent[limit.key] = (today, (spent if day == today else 0.0) + limit.cost)
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -129,6 +156,7 @@ class Dispatcher:
         self._retry = retry or RetryPolicy()
         self._rng = rng or random.Random()
         self._limiters: dict[str, AsyncLimiter] = {}
+        self._daily = DailyBudgets()
         self._metrics = DispatcherMetrics(metrics) if metrics is not None else None
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -248,19 +276,31 @@ class Dispatcher:
         return outcome
 
     async def _throttle(self, limits: Sequence[Limit]) -> float | None:
-        """Seconds to wait when a limit has no room; otherwise takes one slot of each and returns None."""
+        """Seconds to wait when a limit has no room; otherwise spends each limit's cost and returns None.
+
+        In-process only: replicas each keep their own count, so a deployment of N responders should
+        expect up to N times a platform's rate before the platform's own 429 takes over.
+        """
         limiters = []
         for limit in limits:
+            if limit.resets_daily_in is not None:
+                wait = self._daily.wait(limit)
+                if wait is not None:
+                    return wait
+                continue
             limiter = self._limiters.get(limit.key)
             if limiter is None:
                 limiter = self._limiters[limit.key] = AsyncLimiter(limit.rate, limit.period)
-            if not limiter.has_capacity():
-                return limit.period / limit.rate
-            limiters.append(limiter)
-        for limiter in limiters:
+            if not limiter.has_capacity(limit.cost):
+                return limit.cost * limit.period / limit.rate
+            limiters.append((limiter, limit.cost))
+        for limiter, cost in limiters:
             # Every limiter said it has room, so this takes a slot without waiting; a job never
-            # sits on a lease waiting for a window that may be hours away (YouTube's daily quota).
-            await limiter.acquire()
+            # sits on a lease waiting for a window to open.
+            await limiter.acquire(cost)
+        for limit in limits:
+            if limit.resets_daily_in is not None:
+                self._daily.spend(limit)
         return None
 
     async def _record(self, row: JobRow, kind: JobKind, outcome: Outcome) -> None:

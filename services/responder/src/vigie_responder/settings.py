@@ -1,9 +1,18 @@
 from __future__ import annotations
 
+from pydantic import Field
+from vigie_platforms.outbound import PlatformSettings
 from vigie_shared.settings import CommonSettings
 
 
-class ResponderSettings(CommonSettings):
+class ResponderSettings(CommonSettings, PlatformSettings):
     service_name: str = "responder"
     port: int = 8003
     database_url: str = "sqlite+aiosqlite:///var/responder.db"
+    # How the dispatcher works platform jobs (see vigie_responder.dispatcher).
+    dispatch_concurrency: int = Field(default=8, ge=1, le=256)
+    dispatch_poll_seconds: float = Field(default=0.5, gt=0)
+    dispatch_lease_seconds: float = Field(default=60.0, gt=0)
+    dispatch_retry_base_seconds: float = Field(default=1.0, gt=0)
+    dispatch_retry_cap_seconds: float = Field(default=300.0, gt=0)
+    dispatch_give_up_hours: float = Field(default=24.0, gt=0)
