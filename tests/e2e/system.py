@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ class SystemConfig:
     prefix: str
     workdir: Path
     tokens_file: Path
+    extra_env: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def env(self, service: str) -> dict[str, str]:
         """The VIGIE_* variables one service process would be started with."""
@@ -56,6 +57,7 @@ class SystemConfig:
         else:
             env["VIGIE_META_APP_SECRET"] = META_SECRET
             env["VIGIE_PSEUDONYM_KEY"] = PSEUDONYM_KEY
+        env.update(self.extra_env.get(service, {}))
         return env
 
     def settings(self, service: str) -> Any:
@@ -184,3 +186,26 @@ async def wait_for(predicate: Callable[[], Any], timeout: float = 60, every: flo
             return last
         await asyncio.sleep(every)
     raise TimeoutError(f"condition not met in {timeout}s; last value: {last!r}")
+
+
+@asynccontextmanager
+async def serve_asgi(app: Any) -> AsyncIterator[str]:
+    """An ASGI app (a platform fake) on a real loopback port, for services in other processes."""
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, lifespan="off", ws="none", log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    for _ in range(500):  # uvicorn offers no start event to wait on
+        if server.started:
+            break
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
