@@ -141,6 +141,7 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
+                await self._observe()
                 failures += 1
                 self.last_error = type(error).__name__
                 delay = min(self._max_backoff, 0.2 * 2 ** min(failures, 10)) * random.uniform(0.5, 1.0)
@@ -149,6 +150,7 @@ class OutboxRelay:
                 continue
             failures = 0
             self.last_error = None
+            await self._observe()
             if published < self._batch_size:
                 await self._sleep(self._poll_interval)
 
@@ -184,21 +186,26 @@ class OutboxRelay:
                 await session.execute(
                     update(model).where(model.seq.in_([row.seq for row in rows])).values(published_at=_now())
                 )
-            await self._observe(session)
         if rows and self._metrics is not None:
             for row in rows:
                 self._metrics.published.labels(topic=row.topic).inc()
         return len(rows)
 
-    async def _observe(self, session: AsyncSession) -> None:
+    async def _observe(self) -> None:
+        """Depth and age of what waits, kept current during an outage too: that is when they matter."""
         if self._metrics is None:
             return
         model = self._model
-        pending, oldest = (
-            await session.execute(
-                select(func.count(), func.min(model.created_at)).where(model.published_at.is_(None))
-            )
-        ).one()
+        try:
+            async with self._sessions() as session:
+                pending, oldest = (
+                    await session.execute(
+                        select(func.count(), func.min(model.created_at)).where(model.published_at.is_(None))
+                    )
+                ).one()
+        except Exception:
+            return  # the database is down too: the last figures stand
+
         self._metrics.depth.set(pending)
         age = 0.0
         if oldest is not None:
