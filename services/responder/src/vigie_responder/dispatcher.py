@@ -59,6 +59,8 @@ from vigie_responder.domain.delivery import NO_CREDENTIALS, RetryPolicy, Step, t
 
 log = structlog.get_logger("vigie.responder.dispatcher")
 
+THROTTLED = "rate limit reached"
+
 OPERATIONS = {
     JobKind.HIDE: Operation.HIDE,
     JobKind.UNHIDE: Operation.UNHIDE,
@@ -243,7 +245,7 @@ class Dispatcher:
             if self._metrics is not None:
                 self._metrics.throttled.labels(platform=platform.value).inc()
             # Not the platform's answer: the last attempt's ambiguity still stands.
-            return RetryAfter(throttled, "rate limit reached", ambiguous=job.previously_ambiguous)
+            return RetryAfter(throttled, THROTTLED, ambiguous=job.previously_ambiguous)
         started = time.perf_counter()
         try:
             if kind is JobKind.REPLY:
@@ -315,9 +317,16 @@ class Dispatcher:
         )
         draft_values: dict[str, object] | None = None
         events: list[Envelope[Keyed]] = []
-        if step.step is Step.RETRY:
-            assert step.next_attempt_at is not None
+        if isinstance(outcome, RetryAfter) and outcome.reason == THROTTLED:
+            # Our own pacing, not a failure: no backoff growth, and the claim's attempt is given back.
             values: dict[str, object] = {
+                "next_attempt_at": current + timedelta(seconds=outcome.seconds * self._rng.uniform(1.0, 1.1)),
+                "attempts": max(0, row.attempts - 1),
+                "ambiguous": outcome.ambiguous,
+            }
+        elif step.step is Step.RETRY:
+            assert step.next_attempt_at is not None
+            values = {
                 "next_attempt_at": step.next_attempt_at,
                 "last_error": step.reason,
                 "ambiguous": step.ambiguous,
