@@ -88,7 +88,7 @@ def period(
     end = (until or datetime.now(UTC)).astimezone(UTC)
     start = (since or end - DEFAULT_PERIOD).astimezone(UTC)
     if start >= end:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "since must be before until")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "since must be before until")
     communities = frozenset({community}) if community is not None else principal.community_filter()
     return Period(community, start, end, Scope(communities, start, end))
 
@@ -131,13 +131,13 @@ def interval_text(value: Interval | None) -> str:
 def describe(finding: Finding) -> str:
     if finding.metric == "flag_rate":
         return (
-            f"flagged {pct(finding.value)} of the time against {pct(finding.reference)} for other comments "
+            f"flagged {pct(finding.value)} of the time against {pct(finding.reference)} for the reference "
             f"({100 * finding.gap:+.1f} points)"
         )
     if finding.metric == "overturn_rate":
         return (
             f"moderators overturned {pct(finding.value)} of its held comments against "
-            f"{pct(finding.reference)} for others ({100 * finding.gap:+.1f} points)"
+            f"{pct(finding.reference)} for the reference ({100 * finding.gap:+.1f} points)"
         )
     name = {"subgroup_auc": "subgroup AUC", "bpsn_auc": "BPSN AUC", "bnsp_auc": "BNSP AUC"}[finding.metric]
     return f"{name} {finding.value:.3f} against {finding.reference:.3f} overall ({finding.gap:+.3f})"
@@ -221,8 +221,8 @@ class GroupOut(BaseModel):
     flag_rate: float | None
     action_rates: dict[str, float]
     overturn_rate: float | None
-    background_flag_rate: float | None
-    background_overturn_rate: float | None
+    reference_flag_rate: float | None
+    reference_overturn_rate: float | None
     subgroup_auc: IntervalOut | None
     bpsn_auc: IntervalOut | None
     bnsp_auc: IntervalOut | None
@@ -276,8 +276,8 @@ def _group_out(group: GroupFigures) -> GroupOut:
         flag_rate=group.flag_rate,
         action_rates=group.action_rates,
         overturn_rate=group.overturn_rate,
-        background_flag_rate=group.background_flag_rate,
-        background_overturn_rate=group.background_overturn_rate,
+        reference_flag_rate=group.reference_flag_rate,
+        reference_overturn_rate=group.reference_overturn_rate,
         subgroup_auc=_interval_out(group.subgroup_auc),
         bpsn_auc=_interval_out(group.bpsn_auc),
         bnsp_auc=_interval_out(group.bnsp_auc),
@@ -445,7 +445,7 @@ async def insights_report(
     try:
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "unknown time zone") from None
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "unknown time zone") from None
     comments = await facts.comments(scope.scope)
     decisions = await facts.decisions(scope.scope)
     work = await facts.work(scope.scope)

@@ -14,6 +14,11 @@ group g,
                                                when harmful comments about g score low,
 where D_bg is D minus D_g. The label is the moderator's verdict (removed = harmful), so the
 figures exist only where people reviewed; AUC(P, N) = P(score(p) > score(n)) + 1/2 P(equal).
+
+Rates (flag rate, overturn rate) are compared with a reference: for an identity group, the comments
+that mention no identity group at all; for a language, the comments in other languages. Comparing
+with "everything else" instead would let one badly treated group drag the others' reference and
+make a fairly treated group look different.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ every bootstrap draw to 1,001 bins; the AUC moves by at most the share of pairs 
 ACTIONS = ("allow", "review", "hide", "remove")
 FLAGGING = frozenset({"review", "hide", "remove"})
 SEVERITY = {action: rank for rank, action in enumerate(ACTIONS)}
+LANGUAGE = "language:"
 
 Counts = npt.NDArray[np.int64]
 
@@ -105,8 +111,8 @@ class GroupFigures:
     flag_rate: float | None = None
     action_rates: dict[str, float] = field(default_factory=dict)
     overturn_rate: float | None = None
-    background_flag_rate: float | None = None
-    background_overturn_rate: float | None = None
+    reference_flag_rate: float | None = None
+    reference_overturn_rate: float | None = None
     subgroup_auc: Interval | None = None
     bpsn_auc: Interval | None = None
     bnsp_auc: Interval | None = None
@@ -245,13 +251,13 @@ class _Tally:
 
 
 def _proportion_gap(
-    hits: int, n: int, background_hits: int, background_n: int, z: float
+    hits: int, n: int, reference_hits: int, reference_n: int, z: float
 ) -> tuple[float, float, float] | None:
     """Difference of two proportions with its normal-approximation interval."""
-    if n == 0 or background_n == 0:
+    if n == 0 or reference_n == 0:
         return None
-    p, q = hits / n, background_hits / background_n
-    spread = z * sqrt(p * (1 - p) / n + q * (1 - q) / background_n)
+    p, q = hits / n, reference_hits / reference_n
+    spread = z * sqrt(p * (1 - p) / n + q * (1 - q) / reference_n)
     gap = p - q
     return gap, gap - spread, gap + spread
 
@@ -270,8 +276,8 @@ def _rate_finding(
     difference, low, high = gap
     if abs(difference) <= config.margin or low <= 0.0 <= high:
         return None
-    hits, n, background_hits, background_n = counts
-    return Finding(metric, hits / n, background_hits / background_n, difference)
+    hits, n, reference_hits, reference_n = counts
+    return Finding(metric, hits / n, reference_hits / reference_n, difference)
 
 
 def _auc_finding(
@@ -291,6 +297,7 @@ def build_report(cells: Iterable[Cell], config: ReportConfig | None = None) -> B
     config = config or ReportConfig()
     z = NormalDist().inv_cdf(0.5 + config.confidence / 2)
     total = _Tally()
+    unmarked = _Tally()  # comments that mention no identity group
     tallies: dict[str, _Tally] = defaultdict(_Tally)
     all_pos = np.zeros(SCORE_BINS + 1, dtype=np.int64)
     all_neg = np.zeros(SCORE_BINS + 1, dtype=np.int64)
@@ -300,6 +307,8 @@ def build_report(cells: Iterable[Cell], config: ReportConfig | None = None) -> B
         if cell.count <= 0:
             continue
         total.add(cell)
+        if all(group.startswith(LANGUAGE) for group in cell.groups):
+            unmarked.add(cell)
         for group in cell.groups:
             tallies[group].add(cell)
         if cell.verdict is None or cell.score_bin is None:
@@ -317,7 +326,7 @@ def build_report(cells: Iterable[Cell], config: ReportConfig | None = None) -> B
         _group_figures(
             group,
             tally,
-            total,
+            total.minus(tally) if group.startswith(LANGUAGE) else unmarked,
             group_pos.get(group),
             group_neg.get(group),
             (all_pos, all_neg),
@@ -367,7 +376,7 @@ def _overall_auc(positives: Counts, negatives: Counts, config: ReportConfig) -> 
 def _group_figures(
     group: str,
     tally: _Tally,
-    total: _Tally,
+    reference: _Tally,
     sub_pos: Counts | None,
     sub_neg: Counts | None,
     everything: tuple[Counts, Counts],
@@ -377,15 +386,14 @@ def _group_figures(
 ) -> GroupFigures:
     if tally.volume < config.min_group_size:
         return GroupFigures(group=group, volume=tally.volume, reviewed=tally.reviewed, shown=False)
-    background = total.minus(tally)
     aucs = _group_aucs(group, sub_pos, sub_neg, everything, tally.reviewed, config)
     findings = [
         _rate_finding(
-            "flag_rate", (tally.flagged, tally.volume, background.flagged, background.volume), config, z
+            "flag_rate", (tally.flagged, tally.volume, reference.flagged, reference.volume), config, z
         ),
         _rate_finding(
             "overturn_rate",
-            (tally.overturned, tally.reviewed, background.overturned, background.reviewed),
+            (tally.overturned, tally.reviewed, reference.overturned, reference.reviewed),
             config,
             z,
         )
@@ -404,8 +412,8 @@ def _group_figures(
         flag_rate=tally.flag_rate(),
         action_rates=tally.action_rates(),
         overturn_rate=tally.overturn_rate() if tally.reviewed >= config.min_group_size else None,
-        background_flag_rate=background.flag_rate(),
-        background_overturn_rate=background.overturn_rate(),
+        reference_flag_rate=reference.flag_rate(),
+        reference_overturn_rate=reference.overturn_rate(),
         subgroup_auc=aucs.get("subgroup_auc"),
         bpsn_auc=aucs.get("bpsn_auc"),
         bnsp_auc=aucs.get("bnsp_auc"),
