@@ -55,8 +55,16 @@ PLAN: dict[str, list[tuple[Action, ReviewVerdict | None, float, int]]] = {
 }
 
 
-def envelope(data: Keyed, correlation_id: str, event_id: str) -> Envelope[Keyed]:
-    return Envelope[Keyed].wrap(data, source="vigie/test", correlationid=correlation_id, id=event_id)
+def envelope(data: Keyed, correlation_id: str, event_id: str, at: datetime) -> Envelope[Keyed]:
+    return Envelope[Keyed](
+        id=event_id,
+        type=data.event_type,
+        source="vigie/test",
+        time=at,
+        correlationid=correlation_id,
+        dataschema=data.schema_uri(),
+        data=data,
+    )
 
 
 def events(
@@ -104,6 +112,7 @@ def comment_events(
             CommentReceived(comment=ref, author=author, text=text, created_at=created, received_at=received),
             correlation,
             event_id_for("comment.received", correlation),
+            received,
         ),
         envelope(
             ModerationDecided(
@@ -128,6 +137,7 @@ def comment_events(
             ),
             correlation,
             decided_id,
+            received + timedelta(seconds=1),
         ),
     ]
     if verdict is not None:
@@ -142,6 +152,7 @@ def comment_events(
                 ),
                 correlation,
                 event_id_for("moderation.reviewed", decided_id),
+                received + timedelta(minutes=30),
             )
         )
     if n % 4 == 0:
@@ -157,6 +168,7 @@ def comment_events(
                 ),
                 correlation,
                 event_id_for("reply.reviewed", draft),
+                received + timedelta(minutes=20),
             ),
             envelope(
                 ReplyPublished(
@@ -167,6 +179,7 @@ def comment_events(
                 ),
                 correlation,
                 event_id_for("reply.published", draft),
+                received + timedelta(minutes=25),
             ),
         ]
     return out

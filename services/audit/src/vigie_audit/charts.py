@@ -101,7 +101,8 @@ def aucs(report: BiasReport, labels: dict[str, str]) -> str | None:
         axes.axvline(report.overall_auc.value, color="black", linestyle="--", linewidth=1)
         axes.set_yticks(positions, [labels.get(g.group, g.group) for g in groups])
         axes.set_xlabel("AUC against moderators' verdicts, with 95% bootstrap interval; dashed: overall")
-        axes.set_xlim(0, 1)
+        # A little room either side, so an AUC of exactly 0 or 1 is not drawn on the frame.
+        axes.set_xlim(-0.03, 1.03)
         axes.legend(loc="lower left", fontsize=8)
         axes.spines[["top", "right"]].set_visible(False)
         return _svg(figure)
