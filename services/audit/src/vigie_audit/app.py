@@ -9,12 +9,11 @@ from vigie_shared.events.v1 import ALL_TOPICS
 from vigie_shared.metrics import ServiceMetrics
 from vigie_shared.service import bus_runtime, new_app, start_consumer
 
-from vigie_audit.adapters.facts import ReportFacts
 from vigie_audit.adapters.store import AuditStore
 from vigie_audit.api import router
-from vigie_audit.domain.identity_lexicon import IdentityLexicon
 from vigie_audit.handlers import AuditHandler
-from vigie_audit.report_facts import FactExtractor, ReportFactsHandler, start_facts_consumer
+from vigie_audit.report_facts import start_reports
+from vigie_audit.reports import report_templates
 from vigie_audit.reports import router as reports_router
 from vigie_audit.settings import AuditSettings
 
@@ -40,19 +39,7 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
                 handler=handler.handle,
                 batch_handler=handler.handle_batch,
             )
-            # Reports: their own consumer group writes text-free facts the report routes read.
-            facts = ReportFacts(store.engine)
-            app.state.report_facts = facts
-            extractor = FactExtractor(
-                harm_scores=settings.reports.harm_scores,
-                moderator_key=settings.reports.moderator_key.get_secret_value().encode(),
-                lexicon=IdentityLexicon(),
-            )
-            runtime.loops.append(
-                start_facts_consumer(
-                    runtime.bus, ReportFactsHandler(facts, extractor), group=settings.group, metrics=metrics
-                )
-            )
+            app.state.report_facts = start_reports(runtime, store.engine, settings, metrics)
             app.state.runtime = runtime
             yield
 
@@ -66,4 +53,5 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
     )
     app.include_router(router)
     app.include_router(reports_router)
+    app.state.report_templates = report_templates()
     return app

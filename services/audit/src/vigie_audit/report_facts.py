@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
 from vigie_shared.bus import Bus, ConsumerLoop, Message, decode
 from vigie_shared.events.v1 import (
     TOPICS,
@@ -25,10 +26,12 @@ from vigie_shared.events.v1 import (
     ReviewVerdict,
 )
 from vigie_shared.metrics import ServiceMetrics
+from vigie_shared.service import BusRuntime
 
 from vigie_audit.adapters.facts import CommentFact, DecisionFact, ReportFacts, Upsert, WorkFact, encode_groups
 from vigie_audit.domain.bias import Verdict
 from vigie_audit.domain.identity_lexicon import IdentityLexicon
+from vigie_audit.settings import AuditSettings
 
 log = structlog.get_logger("vigie.audit.reports")
 
@@ -164,6 +167,25 @@ class ReportFactsHandler:
         upserts = [upsert for message in messages for upsert in self._extractor.facts(message)]
         await self._facts.apply(upserts)
         log.debug("report_facts_written", records=len(messages), rows=len(upserts))
+
+
+def start_reports(
+    runtime: BusRuntime, engine: AsyncEngine, settings: AuditSettings, metrics: ServiceMetrics
+) -> ReportFacts:
+    """Called from the audit lifespan: the facts store, and its consumer in the runtime's loops
+    (so readiness covers it and shutdown stops it)."""
+    facts = ReportFacts(engine)
+    extractor = FactExtractor(
+        harm_scores=settings.reports.harm_scores,
+        moderator_key=settings.reports.moderator_key.get_secret_value().encode(),
+        lexicon=IdentityLexicon(),
+    )
+    runtime.loops.append(
+        start_facts_consumer(
+            runtime.bus, ReportFactsHandler(facts, extractor), group=settings.group, metrics=metrics
+        )
+    )
+    return facts
 
 
 def start_facts_consumer(

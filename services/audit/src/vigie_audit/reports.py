@@ -143,27 +143,22 @@ def describe(finding: Finding) -> str:
     return f"{name} {finding.value:.3f} against {finding.reference:.3f} overall ({finding.gap:+.3f})"
 
 
-_environment: Environment | None = None
+def report_templates() -> Environment:
+    """The page templates, autoescaped; built by the app factory and kept on app.state."""
+    environment = Environment(
+        loader=PackageLoader("vigie_audit", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.globals.update(pct=pct, interval=interval_text, describe=describe)
+    return environment
 
 
-def templates() -> Environment:
-    global _environment  # built on first use, never at import time
-    if _environment is None:
-        _environment = Environment(
-            loader=PackageLoader("vigie_audit", "templates"),
-            autoescape=select_autoescape(default=True, default_for_string=True),
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        _environment.globals.update(pct=pct, interval=interval_text, describe=describe)
-    return _environment
-
-
-def page(template: str, **context: object) -> HTMLResponse:
-    html = (
-        templates()
-        .get_template(template)
-        .render(generated=datetime.now(UTC).isoformat(timespec="seconds"), **context)
+def page(request: Request, template: str, **context: object) -> HTMLResponse:
+    templates: Environment = request.app.state.report_templates
+    html = templates.get_template(template).render(
+        generated=datetime.now(UTC).isoformat(timespec="seconds"), **context
     )
     return HTMLResponse(html, headers={"Content-Security-Policy": PAGE_POLICY, "Cache-Control": "no-store"})
 
@@ -342,6 +337,7 @@ async def bias_report(
         labels = {group.group: label(group.group) for group in report.groups}
         drawn = await asyncio.to_thread(bias_charts, report, labels)
         return page(
+            request,
             "bias.html.j2",
             report=report,
             labels=labels,
@@ -463,7 +459,12 @@ async def insights_report(
     if chosen is Format.HTML:
         drawn = await asyncio.to_thread(insights_charts, insights)
         return page(
-            "insights.html.j2", insights=insights, charts=drawn, scope=scope.describe(), duration=duration
+            request,
+            "insights.html.j2",
+            insights=insights,
+            charts=drawn,
+            scope=scope.describe(),
+            duration=duration,
         )
     return InsightsOut(
         community=scope.community,
