@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,7 +68,8 @@ async def _feed(config: SystemConfig, base: str, token: str) -> None:
     )
     await bus.close()
     async with httpx.AsyncClient(base_url=base, headers=Tokens.header(token), timeout=30) as client:
-        for _ in range(300):
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
             insights = (await client.get("/v1/reports/insights", params={"community": "page-1"})).json()
             bias = (await client.get("/v1/reports/bias", params={"community": "page-1"})).json()
             if (bias["volume"], bias["reviewed"], insights["comments"], insights["replied"]) == (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from sqlalchemy import select
-from vigie_audit.adapters.facts import CommentFact, DecisionFact, WorkFact
+from vigie_audit.adapters.facts import CommentFact, DecisionFact, ReportFacts, Scope, WorkFact
 from vigie_audit.app import create_app
 from vigie_audit.settings import AuditSettings
 from vigie_shared.auth import Role, TokenEntry, TokenFile, hash_token, write_token_file
@@ -25,6 +26,30 @@ from tests.audit import scenario
 from tests.conftest import Tokens
 
 AUDITOR_ELSEWHERE = "vgt_aud_elsewhere_0123456789"
+
+
+EXPECTED = (500, 100, 500, 125, 225)  # decisions, reviewed, comments, replied, human decisions
+
+
+async def caught_up(facts: ReportFacts, timeout: float = 120) -> None:
+    """Topics are consumed in no set order between them: wait until every kind of fact is in."""
+    scope = Scope(frozenset({"page-1"}), None, None)
+    deadline = time.monotonic() + timeout
+    while True:
+        cells = await facts.bias_cells(scope)
+        comments = await facts.comments(scope)
+        seen = (
+            sum(cell.count for cell in cells),
+            sum(cell.count for cell in cells if cell.verdict is not None),
+            len(comments),
+            sum(1 for comment in comments if comment.first_reply_at is not None),
+            len(await facts.work(scope)),
+        )
+        if seen == EXPECTED:
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"facts never caught up: {seen}, expected {EXPECTED}")
+        await asyncio.sleep(0.2)
 
 
 @pytest.fixture
@@ -65,18 +90,7 @@ async def audit(
             [OutgoingRecord(TOPICS[e.type], e.data.key(), e.body(), e.headers()) for e in events]
         )
         await bus.close()
-        auth = Tokens.header(tokens.auditor)
-        params = {"community": "page-1"}
-        # Topics are consumed in no set order between them: wait until every kind of fact is in.
-        for _ in range(300):
-            bias = (await client.get("/v1/reports/bias", params=params, headers=auth)).json()
-            insights = (await client.get("/v1/reports/insights", params=params, headers=auth)).json()
-            seen = (bias["volume"], bias["reviewed"], insights["comments"], insights["replied"])
-            if seen == (500, 100, 500, 125) and len(insights["moderators"]) == 2:
-                break
-            await asyncio.sleep(0.2)
-        else:
-            pytest.fail(f"facts never caught up: {seen}")
+        await caught_up(app.state.report_facts)
         yield client, app
 
 
