@@ -34,6 +34,7 @@ run: install
 # Kafka and PostgreSQL are started here and stopped whatever the outcome; tests marked `kafka`
 # fail (never skip) when the broker is missing, so a green run proves they ran.
 test: install
+	@scripts/chromium.sh >/dev/null
 	@deploy/kafka/kafka.sh fetch
 	@set -o pipefail; status=0; \
 	  deploy/kafka/kafka.sh up && scripts/postgres.sh up || status=$$?; \
@@ -75,6 +76,7 @@ typecheck: install
 bench: install
 	$(UV) run python bench/ingest/run.py
 	$(UV) run python bench/moderator/run.py
+	$(UV) run python bench/audit/run.py
 
 clean:
 	rm -rf var .pytest_cache

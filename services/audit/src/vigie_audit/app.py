@@ -12,6 +12,9 @@ from vigie_shared.service import bus_runtime, new_app, start_consumer
 from vigie_audit.adapters.store import AuditStore
 from vigie_audit.api import router
 from vigie_audit.handlers import AuditHandler
+from vigie_audit.report_facts import start_reports
+from vigie_audit.reports import report_templates
+from vigie_audit.reports import router as reports_router
 from vigie_audit.settings import AuditSettings
 
 
@@ -36,6 +39,7 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
                 handler=handler.handle,
                 batch_handler=handler.handle_batch,
             )
+            app.state.report_facts = start_reports(runtime, store.engine, settings, metrics)
             app.state.runtime = runtime
             yield
 
@@ -48,4 +52,6 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
         database=True,
     )
     app.include_router(router)
+    app.include_router(reports_router)
+    app.state.report_templates = report_templates()
     return app
