@@ -40,6 +40,16 @@ Baselines shipped here so the harness runs on its own:
   (lowercase, accents stripped), fitted on the entries' questions; max cosine;
 - combined / combined+: w * encoder(+) + (1 - w) * lexical, w in 0, 0.1, ..., 1
   chosen on validation with the threshold, by the same criterion.
+
+Measuring another search (e.g. the responder's), from Python:
+
+    entries = load_entries()          # load them into the search under test first
+    chosen = choose_threshold(collect(load_split("validation"), search))
+    figures = at_threshold(collect(load_split("test"), search), chosen["threshold"])
+    ranking = top1(collect(load_split("test"), search))
+
+The search must return its best entries whatever their score (no threshold of its
+own), or the abstention figures measure that threshold instead.
 """
 
 from __future__ import annotations
