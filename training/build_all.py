@@ -3,7 +3,9 @@
     uv run python -m training.build_all      (what `make models` runs)
 
 Order matters: the toxicity report scores the profanity baseline, and the
-functional cases need every artifact. Fixed seeds; about 2-3 minutes on 2 cores.
+functional cases need every artifact. The responder's intent head reads the
+shared encoder's embeddings, so the encoder must be built (`make encoder`).
+Fixed seeds; about 3-4 minutes on 2 cores.
 The language-identifier comparison needs extra packages and runs separately:
 see training/language_bench.py.
 """
@@ -12,14 +14,14 @@ from __future__ import annotations
 
 import time
 
-from training import export_profanity, functional, sentiment, spam, toxicity
+from training import export_profanity, functional, intent, sentiment, spam, toxicity
 from training.common import log, setup_logging
 
 
 def main() -> None:
     setup_logging()
     started = time.monotonic()
-    for step in (export_profanity, toxicity, spam, sentiment, functional):
+    for step in (export_profanity, toxicity, spam, sentiment, intent, functional):
         step_started = time.monotonic()
         step.main()
         log.info("%s done in %.0fs", step.__name__, time.monotonic() - step_started)

@@ -54,21 +54,22 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def load_manifest() -> dict[str, Any]:
-    if MANIFEST.exists():
-        data: dict[str, Any] = json.loads(MANIFEST.read_text(encoding="utf-8"))
+def load_manifest(models_dir: Path = MODELS_DIR) -> dict[str, Any]:
+    manifest_path = models_dir / MANIFEST.name
+    if manifest_path.exists():
+        data: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))
         return data
     return {"schema_version": 1, "artifacts": {}}
 
 
-def record_artifact(entry: dict[str, Any]) -> None:
+def record_artifact(entry: dict[str, Any], models_dir: Path = MODELS_DIR) -> None:
     """Write or replace one artifact's entry, keyed by its name, with its sha256."""
-    manifest = load_manifest()
-    path = MODELS_DIR / entry["file"]
+    manifest = load_manifest(models_dir)
+    path = models_dir / entry["file"]
     entry = {**entry, "sha256": sha256_of(path), "bytes": path.stat().st_size}
     manifest["artifacts"][entry["name"]] = entry
     manifest["artifacts"] = dict(sorted(manifest["artifacts"].items()))
-    MANIFEST.write_text(
+    (models_dir / MANIFEST.name).write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n",
         encoding="utf-8",
     )
@@ -146,7 +147,7 @@ def consumer_input(model: onnx.ModelProto, op_type: str) -> str:
     raise LookupError(f"no {op_type} node in graph")
 
 
-def save_model(model: onnx.ModelProto, file_name: str, doc: str) -> Path:
+def save_model(model: onnx.ModelProto, file_name: str, doc: str, models_dir: Path = MODELS_DIR) -> Path:
     model.doc_string = doc
     # Stable bytes for the same inputs: skl2onnx stamps a random graph name and
     # lists opset imports in set order, which changes with string hash seeds.
@@ -154,7 +155,7 @@ def save_model(model: onnx.ModelProto, file_name: str, doc: str) -> Path:
     opsets = sorted(model.opset_import, key=lambda o: o.domain)
     del model.opset_import[:]
     model.opset_import.extend(opsets)
-    path = MODELS_DIR / file_name
-    MODELS_DIR.mkdir(parents=True, exist_ok=True)
+    path = models_dir / file_name
+    models_dir.mkdir(parents=True, exist_ok=True)
     path.write_bytes(model.SerializeToString())
     return path
