@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import time
 
-from training import export_profanity, functional, intent, sentiment, spam, toxicity
+from training import export_profanity, functional, intent, kb_retrieval, sentiment, spam, toxicity
 from training.common import log, setup_logging
 
 
 def main() -> None:
     setup_logging()
     started = time.monotonic()
-    for step in (export_profanity, toxicity, spam, sentiment, intent, functional):
+    for step in (export_profanity, toxicity, spam, sentiment, intent, kb_retrieval, functional):
         step_started = time.monotonic()
         step.main()
         log.info("%s done in %.0fs", step.__name__, time.monotonic() - step_started)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -58,6 +58,15 @@ class DraftOut(BaseModel):
     status: str = Field(description="pending, approved, edited, rejected, then published or failed")
     verdict: str | None = Field(default=None, description="approved, edited or rejected")
     kb_entry_id: str | None = None
+    kb_score: float | None = None
+    intent: str | None = Field(default=None, description="question, complaint, request or praise")
+    needs_translation: bool = Field(
+        default=False,
+        description="the entry has no answer in the comment's language and no LLM translated it",
+    )
+    provenance: dict[str, Any] | None = Field(
+        default=None, description="why the draft exists: intent, entry and score, template, models, LLM"
+    )
     created_at: datetime
     reviewed_at: datetime | None
     reviewer: str | None

@@ -1,20 +1,28 @@
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+import httpx
 from fastapi import FastAPI
+from vigie_encoder import DIMENSION, get_encoder
 from vigie_platforms.outbound import OutboundClients
 from vigie_shared.db import open_store
-from vigie_shared.events.v1 import TOPICS
+from vigie_shared.events.v1 import TOPICS, Platform
 from vigie_shared.metrics import ServiceMetrics
 from vigie_shared.service import bus_runtime, new_app, start_consumer, start_outbox
 
+from vigie_responder.adapters.intent import IntentModel, load_centroids
+from vigie_responder.adapters.knowledge import KnowledgeStore
+from vigie_responder.adapters.llm import ChatRewriter
 from vigie_responder.adapters.store import DraftStore
 from vigie_responder.api import router
+from vigie_responder.api_kb import router as kb_router
 from vigie_responder.dispatcher import Dispatcher, PlatformDirectory
 from vigie_responder.domain.delivery import RetryPolicy
+from vigie_responder.drafter import Drafter, load_retrieval_params
 from vigie_responder.handlers import DraftingHandler, JobsHandler
 from vigie_responder.platforms import open_platforms
 from vigie_responder.settings import ResponderSettings
@@ -34,6 +42,7 @@ def create_app(
         async with (
             open_store(DraftStore, settings.database_url) as store,
             open_platforms(settings, given=platforms) as directory,
+            httpx.AsyncClient() as http,
             bus_runtime(settings, metrics) as runtime,
         ):
             app.state.engine = store.engine
@@ -55,7 +64,10 @@ def create_app(
                 ),
             )
             app.state.dispatcher = dispatcher
-            drafting = DraftingHandler(store, runtime.publisher)
+            drafter = await build_drafter(settings, store, directory, http)
+            app.state.drafter = drafter
+            app.state.knowledge = drafter.knowledge
+            drafting = DraftingHandler(store, runtime.publisher, drafter)
             jobs = JobsHandler(store, on_jobs=dispatcher.notify)
             start_consumer(
                 runtime,
@@ -63,6 +75,8 @@ def create_app(
                 metrics,
                 topics=[TOPICS["moderation.decided"]],
                 handler=drafting.handle,
+                batch_handler=drafting.handle_batch,
+                max_records=32,
             )
             start_consumer(
                 runtime,
@@ -80,6 +94,9 @@ def create_app(
             finally:
                 await dispatcher.stop()
 
+    async def models_ready() -> str | None:
+        return None if getattr(app.state, "drafter", None) is not None else "models not loaded"
+
     async def dispatcher_ready() -> str | None:
         dispatcher: Dispatcher | None = getattr(app.state, "dispatcher", None)
         return "starting" if dispatcher is None else await dispatcher.check()
@@ -92,7 +109,41 @@ def create_app(
         metrics=metrics,
         lifespan=lifespan,
         database=True,
-        checks={"dispatcher": dispatcher_ready},
+        checks={"dispatcher": dispatcher_ready, "models": models_ready},
     )
     app.include_router(router)
+    app.include_router(kb_router)
     return app
+
+
+async def build_drafter(
+    settings: ResponderSettings, store: DraftStore, directory: PlatformDirectory, http: httpx.AsyncClient
+) -> Drafter:
+    """The encoder (one per process, shared with anything else here that embeds), the intent head,
+    the knowledge store and, when configured, the LLM."""
+    encoder = await asyncio.to_thread(get_encoder)
+    knowledge = KnowledgeStore(
+        store.sessions, encoder.embed, encoder.version, DIMENSION, centroids=load_centroids()
+    )
+    rewriter = None
+    if settings.llm_url:
+        rewriter = ChatRewriter(
+            http,
+            url=settings.llm_url,
+            model=settings.llm_model,
+            api_key=settings.llm_api_key,
+            timeout=settings.llm_timeout_seconds,
+        )
+
+    def reply_limit(platform: Platform, community: str) -> int | None:
+        client = directory.client(platform)
+        return None if client is None else client.max_reply_length(directory.credentials(platform, community))
+
+    return Drafter(
+        knowledge,
+        IntentModel.load(),
+        load_retrieval_params(),
+        encoder_version=encoder.version,
+        reply_limit=reply_limit,
+        rewriter=rewriter,
+    )

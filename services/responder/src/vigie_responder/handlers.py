@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import structlog
 from vigie_shared.bus import EventPublisher, Message, decode
-from vigie_shared.events import event_id_for
+from vigie_shared.events import Envelope, EventData, event_id_for
 from vigie_shared.events.v1 import (
     DraftSource,
     ModerationDecided,
@@ -25,6 +25,7 @@ from vigie_shared.events.v1 import (
 
 from vigie_responder.adapters.store import DraftNotFound, DraftRow, DraftStatus, DraftStore, JobRow
 from vigie_responder.domain.drafting import draft_for, wants_reply
+from vigie_responder.drafter import Drafted, Drafter
 
 log = structlog.get_logger("vigie.responder")
 
@@ -36,50 +37,83 @@ def draft_id_for(decision: ModerationDecided) -> str:
 
 
 class DraftingHandler:
-    def __init__(self, drafts: DraftStore, publisher: EventPublisher) -> None:
+    """Drafts a reply for each decided comment a reply helps; a batch shares one embedding pass."""
+
+    def __init__(self, drafts: DraftStore, publisher: EventPublisher, drafter: Drafter | None) -> None:
         self._drafts = drafts
         self._publisher = publisher
+        self._drafter = drafter
 
     async def handle(self, message: Message) -> None:
-        event = decode(message)
-        decision = event.data
-        if not isinstance(decision, ModerationDecided) or not wants_reply(decision):
+        await self.handle_batch([message])
+
+    async def handle_batch(self, messages: Sequence[Message]) -> None:
+        decided: list[tuple[Envelope[EventData], ModerationDecided]] = []
+        for message in messages:
+            event = decode(message)
+            if isinstance(event.data, ModerationDecided):
+                decided.append((event, event.data))
+        if not decided:
             return
-        draft = draft_for(decision)
-        draft_id = draft_id_for(decision)
-        ref = decision.comment
-        await self._drafts.add_if_absent(
-            DraftRow(
-                id=draft_id,
-                platform=ref.platform.value,
-                community=ref.community,
-                thread_id=ref.thread_id,
-                comment_id=ref.comment_id,
-                correlation_id=event.correlationid,
-                comment_text=decision.text,
-                author_pseudonym=decision.author.pseudonym,
-                language=draft.language,
-                text=draft.text,
-                source=draft.source.value,
-                status=DraftStatus.PENDING.value,
-                created_at=datetime.now(UTC),
+        if self._drafter is not None:
+            made = await self._drafter.draft_all([d for _, d in decided])
+        else:
+            made = [Drafted(draft_for(d), {}) if wants_reply(d) else None for _, d in decided]
+        rows: list[DraftRow] = []
+        for (event, decision), drafted in zip(decided, made, strict=True):
+            if drafted is None:
+                continue
+            ref = decision.comment
+            draft = drafted.draft
+            rows.append(
+                DraftRow(
+                    id=draft_id_for(decision),
+                    platform=ref.platform.value,
+                    community=ref.community,
+                    thread_id=ref.thread_id,
+                    comment_id=ref.comment_id,
+                    correlation_id=event.correlationid,
+                    comment_text=decision.text,
+                    author_pseudonym=decision.author.pseudonym,
+                    language=draft.language,
+                    text=draft.text,
+                    source=draft.source.value,
+                    status=DraftStatus.PENDING.value,
+                    created_at=datetime.now(UTC),
+                    intent=draft.intent.value,
+                    kb_entry_id=draft.kb_entry_id,
+                    kb_score=draft.kb_score,
+                    needs_translation=draft.needs_translation,
+                    provenance=drafted.provenance,
+                )
             )
-        )
-        stored = await self._drafts.get(draft_id)
-        await self._publisher.publish(
-            self._publisher.envelope(
-                ReplyDrafted(
-                    comment=ref,
-                    draft_id=draft_id,
-                    text=stored.text,
-                    source=DraftSource(stored.source),
-                    language=stored.language,
-                ),
-                correlationid=event.correlationid,
-                id=event_id_for("reply.drafted", draft_id),
+        if not rows:
+            return
+        await self._drafts.add_many_if_absent(rows)
+        # A redelivery re-announces what is stored, not what was just drafted (the same, unless the
+        # base changed in between): one draft per comment, one story on the topic.
+        stored = await self._drafts.get_many([row.id for row in rows])
+        events = []
+        for row in rows:
+            current = stored[row.id]
+            events.append(
+                self._publisher.envelope(
+                    ReplyDrafted(
+                        comment=current.comment_ref(),
+                        draft_id=current.id,
+                        text=current.text,
+                        source=DraftSource(current.source),
+                        language=current.language,
+                        intent=current.intent,
+                        kb_entry_id=current.kb_entry_id,
+                    ),
+                    correlationid=current.correlation_id,
+                    id=event_id_for("reply.drafted", current.id),
+                )
             )
-        )
-        log.info("draft_stored", source=stored.source, language=stored.language)
+        await self._publisher.publish_all(events)
+        for row in rows:
+            log.info("draft_stored", source=row.source, language=row.language, intent=row.intent)
 
 
 class JobsHandler:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from vigie_platforms.outbound import PlatformSettings
 from vigie_shared.settings import CommonSettings
 
@@ -16,3 +16,11 @@ class ResponderSettings(CommonSettings, PlatformSettings):
     dispatch_retry_base_seconds: float = Field(default=1.0, gt=0)
     dispatch_retry_cap_seconds: float = Field(default=300.0, gt=0)
     dispatch_give_up_hours: float = Field(default=24.0, gt=0)
+    # Optional rewriting of grounded answers by an OpenAI-compatible chat-completions endpoint.
+    llm_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_api_key: SecretStr | None = None
+    llm_timeout_seconds: float = Field(default=8.0, gt=0)
+
+    def secrets(self) -> dict[str, SecretStr | None]:
+        return {"llm_api_key": self.llm_api_key}

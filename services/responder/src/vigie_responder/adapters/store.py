@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, String, Text, func, or_, select, update
+from sqlalchemy import JSON, Boolean, Float, Integer, String, Text, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from vigie_shared.db import CommentColumns, RowNotFound, RowSettled, SqlStore, UtcDateTime
@@ -52,6 +52,12 @@ class DraftRow(CommentColumns, Base):
     platform_reply_id: Mapped[str | None] = mapped_column(String(512), nullable=True)
     delivery_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # Why the draft exists: intent, knowledge-base entry and score, template, models, LLM or not.
+    intent: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    kb_entry_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    kb_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    needs_translation: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    provenance: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class JobKind(StrEnum):
@@ -179,6 +185,15 @@ class DraftStore(SqlStore):
     async def add_if_absent(self, row: DraftRow) -> None:
         async with self._sessions.begin() as session:
             await self.insert_absent(session, [row])
+
+    async def add_many_if_absent(self, rows: Sequence[DraftRow]) -> None:
+        async with self._sessions.begin() as session:
+            await self.insert_absent(session, rows)
+
+    async def get_many(self, draft_ids: Sequence[str]) -> dict[str, DraftRow]:
+        async with self._sessions() as session:
+            result = await session.execute(select(DraftRow).where(DraftRow.id.in_(draft_ids)))
+            return {row.id: row for row in result.scalars()}
 
     async def get(self, draft_id: str) -> DraftRow:
         async with self._sessions() as session:

@@ -2,6 +2,7 @@
 
 from vigie_shared.migrations import run_migrations
 
+from vigie_responder.adapters import knowledge  # noqa: F401  (its tables join Base.metadata)
 from vigie_responder.adapters.store import Base
 
 run_migrations(Base.metadata)

@@ -130,6 +130,8 @@ class ReplyDrafted(Keyed):
     text: str = Field(min_length=1, max_length=10_000)
     source: DraftSource
     language: str
+    intent: str | None = Field(default=None, description="question, complaint, request, praise or other")
+    kb_entry_id: str | None = Field(default=None, description="the knowledge-base entry the answer comes from")
 
 
 class ReplyVerdict(StrEnum):
