@@ -72,6 +72,7 @@ def new_app(
         # Prometheus metrics and structlog lines are ours; FastAPI's OpenTelemetry hooks would only
         # cost each request a provider lookup (about 80 us per webhook, measured with cProfile).
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        max_body_size=settings.http_max_body_bytes,
     )
     app.state.settings = settings
     app.state.metrics = metrics

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal, Self
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_PREFIX = "dev-"  # noqa: S105 - a marker, not a secret
@@ -29,6 +29,8 @@ class CommonSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool | None = None
     api_tokens_file: Path | None = None
+    # Any request body over this is refused with 413 before it is parsed, on every route.
+    http_max_body_bytes: int = Field(default=1_048_576, gt=0)
 
     @classmethod
     def load(cls, **overrides: Any) -> Self:
