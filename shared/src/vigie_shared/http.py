@@ -20,6 +20,7 @@ from vigie_shared.metrics import CONTENT_TYPE_LATEST, ServiceMetrics
 log = structlog.get_logger("vigie.http")
 
 ReadinessCheck = Callable[[], Awaitable[str | None]]
+DEGRADED_ONLY = frozenset({"consumers"})
 CORRELATION_HEADER = "x-correlation-id"
 # What a caller may choose as its correlation id: it goes back out in a header and into every log
 # line, so anything else (non-ASCII bytes, control characters, over 64 characters) is replaced.
@@ -98,7 +99,9 @@ def ops_router(metrics: ServiceMetrics, checks: Mapping[str, ReadinessCheck]) ->
             if reason:
                 reasons[name] = reason
         if reasons:
-            return JSONResponse({"status": "unavailable", "reasons": reasons}, status_code=503)
+            # Degraded: the process serves, but a consumer waits for a dependency (it resumes alone).
+            state = "degraded" if set(reasons) <= DEGRADED_ONLY else "unavailable"
+            return JSONResponse({"status": state, "reasons": reasons}, status_code=503)
         return JSONResponse({"status": "ready"})
 
     @router.get("/metrics", summary="Prometheus metrics", include_in_schema=True)

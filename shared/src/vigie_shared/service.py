@@ -30,10 +30,9 @@ class BusRuntime:
     loops: list[ConsumerLoop] = field(default_factory=list)
 
     async def consumers_running(self) -> str | None:
-        stopped = [loop.group for loop in self.loops if not loop.running]
-        if stopped:
-            return f"consumer not running: {', '.join(stopped)}"
-        return None
+        """None while every consumer keeps up; else which one is stopped or paused, and why."""
+        reasons = [reason for loop in self.loops if (reason := loop.degraded())]
+        return "; ".join(reasons) if reasons else None
 
 
 @asynccontextmanager
@@ -134,7 +133,11 @@ def readiness_checks(app: FastAPI, *, database: bool) -> dict[str, ReadinessChec
         runtime: BusRuntime | None = getattr(app.state, "runtime", None)
         if runtime is None:
             return "starting"
-        return await runtime.bus.check() or await runtime.consumers_running()
+        return await runtime.bus.check()
+
+    async def consumers() -> str | None:
+        runtime: BusRuntime | None = getattr(app.state, "runtime", None)
+        return None if runtime is None else await runtime.consumers_running()
 
     async def store() -> str | None:
         from vigie_shared.db import check_database
@@ -142,4 +145,7 @@ def readiness_checks(app: FastAPI, *, database: bool) -> dict[str, ReadinessChec
         engine = getattr(app.state, "engine", None)
         return "starting" if engine is None else await check_database(engine)
 
-    return {"bus": bus, "store": store} if database else {"bus": bus}
+    checks: dict[str, ReadinessCheck] = {"bus": bus, "consumers": consumers}
+    if database:
+        checks["store"] = store
+    return checks
