@@ -82,7 +82,7 @@ async def test_the_loop_does_not_handle_a_batch_twice_after_a_refused_commit(tmp
         handled.append(message.value)
         if len(handled) == 1:
             # Freezes the whole process past the lease, as a stop-the-world pause would.
-            time.sleep(LEASE * 2)
+            time.sleep(LEASE * 2)  # noqa: ASYNC251 - the point is to block the loop
             taken = await thief.fetch(10, 0.5)
             assert [m.value for m in taken] == [b"0", b"1", b"2"]
             await thief.commit(taken)
