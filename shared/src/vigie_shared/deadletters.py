@@ -125,6 +125,7 @@ async def replay(
 
 async def _main(args: argparse.Namespace) -> ReplayReport:
     from vigie_shared.bus import open_bus
+    from vigie_shared.service import bus_options
     from vigie_shared.settings import CommonSettings
 
     settings = CommonSettings.load()
@@ -132,6 +133,7 @@ async def _main(args: argparse.Namespace) -> ReplayReport:
         args.bus_url or settings.bus_url,
         client_id="vigie-deadletters",
         topic_prefix=settings.bus_topic_prefix if args.topic_prefix is None else args.topic_prefix,
+        options=bus_options(settings),
     )
     await bus.start()
     try:

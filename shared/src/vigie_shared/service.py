@@ -13,6 +13,7 @@ from vigie_shared.auth import TokenStore
 from vigie_shared.bus import (
     BatchHandler,
     Bus,
+    BusOptions,
     ConsumerLoop,
     EventPublisher,
     MessageHandler,
@@ -35,12 +36,24 @@ class BusRuntime:
         return "; ".join(reasons) if reasons else None
 
 
+def bus_options(settings: CommonSettings) -> BusOptions:
+    return BusOptions(
+        partitions=settings.bus_partitions,
+        replication_factor=settings.bus_replication_factor,
+        min_insync_replicas=settings.bus_min_insync_replicas,
+        lease_seconds=settings.bus_lease_seconds,
+        retention_days=settings.bus_retention_days,
+    )
+
+
 @asynccontextmanager
 async def bus_runtime(settings: CommonSettings, metrics: ServiceMetrics) -> AsyncIterator[BusRuntime]:
     bus = open_bus(
         settings.bus_url,
         client_id=f"vigie-{settings.service_name}",
         topic_prefix=settings.bus_topic_prefix,
+        options=bus_options(settings),
+        metrics=metrics,
     )
     await bus.start()
     runtime = BusRuntime(bus, EventPublisher(bus, source=f"vigie/{settings.service_name}", metrics=metrics))

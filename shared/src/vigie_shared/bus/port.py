@@ -16,6 +16,11 @@ class BusUnavailable(DependencyUnavailable):
         super().__init__(message, dependency="bus")
 
 
+# An adapter sets it on a record whose key or headers it could not decode (the value says which):
+# the consumer loop dead-letters such a record without handing it to a handler.
+UNDECODABLE_HEADER = "vigie_undecodable"
+
+
 class CommitRefused(RuntimeError):
     """This member no longer owns the records it handled (lease lost, group rebalanced): the offsets
     were not moved, and whoever owns them now redelivers them. The caller must not handle them again.

@@ -30,7 +30,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from vigie_shared.bus.port import Bus, CommitRefused, Consumer, Message
+from vigie_shared.bus.port import UNDECODABLE_HEADER, Bus, CommitRefused, Consumer, Message
 from vigie_shared.errors import dependency_failure
 from vigie_shared.events import Envelope, EnvelopeError, EventData
 from vigie_shared.events.v1 import DEADLETTER_TOPIC
@@ -267,6 +267,15 @@ class ConsumerLoop:
     # Handling
 
     async def _handle_batch(self, batch: Sequence[Message]) -> None:
+        undecodable = [m for m in batch if UNDECODABLE_HEADER in m.headers]
+        if undecodable:
+            # The adapter could not read its key or headers: no handler could either, and retrying
+            # would stop the partition on it for good.
+            for message in undecodable:
+                await self._dead_letter(message, PoisonMessage(message.headers[UNDECODABLE_HEADER]), 1)
+            batch = [m for m in batch if UNDECODABLE_HEADER not in m.headers]
+            if not batch:
+                return
         if self._batch_handler is not None:
             batch_handler = self._batch_handler
             try:
@@ -318,7 +327,10 @@ class ConsumerLoop:
         )
 
     async def _dead_letter(self, message: Message, error: BaseException, attempts: int) -> None:
-        headers = [(name, value.encode()) for name, value in message.headers.items()]
+        # surrogateescape: header bytes that were not UTF-8 go out exactly as they came in.
+        headers = [
+            (name, value.encode("utf-8", "surrogateescape")) for name, value in message.headers.items()
+        ]
         headers += [
             ("vigie_error", describe(error).encode()),
             ("vigie_source_topic", message.topic.encode()),
