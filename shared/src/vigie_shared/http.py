@@ -12,7 +12,8 @@ from typing import Any
 import structlog
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vigie_shared.metrics import CONTENT_TYPE_LATEST, ServiceMetrics
@@ -81,14 +82,28 @@ class RequestObserver:
                     )
 
 
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str = Field(description="ready, degraded (a consumer waits for a dependency) or unavailable")
+    reasons: dict[str, str] = Field(default_factory=dict, description="what is not ready, and why")
+
+
 def ops_router(metrics: ServiceMetrics, checks: Mapping[str, ReadinessCheck]) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz", summary="The process is alive")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz() -> Health:
+        return Health(status="ok")
 
-    @router.get("/readyz", summary="Bus, store and models are ready")
+    @router.get(
+        "/readyz",
+        summary="Bus, store and models are ready",
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "not ready: the reasons say what and why"}},
+    )
     async def readyz() -> JSONResponse:
         reasons: dict[str, str] = {}
         for name, check in checks.items():
@@ -102,9 +117,14 @@ def ops_router(metrics: ServiceMetrics, checks: Mapping[str, ReadinessCheck]) ->
             # Degraded: the process serves, but a consumer waits for a dependency (it resumes alone).
             state = "degraded" if set(reasons) <= DEGRADED_ONLY else "unavailable"
             return JSONResponse({"status": state, "reasons": reasons}, status_code=503)
-        return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "ready", "reasons": {}})
 
-    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=True)
+    @router.get(
+        "/metrics",
+        summary="Prometheus metrics",
+        response_class=PlainTextResponse,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
     async def metrics_endpoint() -> Response:
         return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 

@@ -92,7 +92,57 @@ def new_app(
     all_checks = readiness_checks(app, database=database)
     all_checks.update(checks or {})
     instrument(app, metrics, all_checks)
+    document_common_answers(app)
     return app
+
+
+_PROBLEM = {
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"detail": {"type": "string"}},
+                "required": ["detail"],
+            }
+        }
+    }
+}
+# What the shared pieces answer on any route they guard: the token check, the body parser and limit.
+_TOKEN_ANSWERS = {
+    "401": {"description": "missing or unknown bearer token", **_PROBLEM},
+    "403": {"description": "the token lacks the role, or the community", **_PROBLEM},
+}
+_BODY_ANSWERS = {
+    "400": {"description": "the body could not be read (not UTF-8 JSON)", **_PROBLEM},
+    "413": {"description": "body over VIGIE_HTTP_MAX_BODY_BYTES", **_PROBLEM},
+}
+
+
+def document_common_answers(app: FastAPI) -> None:
+    """Adds the answers every guarded route can give to its OpenAPI entry, so the document (and the
+    clients and fuzzers that trust it) knows of 400, 401, 403 and 413 without each route repeating them.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                if not isinstance(operation, dict):
+                    continue
+                answers = operation.setdefault("responses", {})
+                if operation.get("security"):
+                    for code, answer in _TOKEN_ANSWERS.items():
+                        answers.setdefault(code, answer)
+                if "requestBody" in operation:
+                    for code, answer in _BODY_ANSWERS.items():
+                        answers.setdefault(code, answer)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def serve(create_app: Callable[[Any], FastAPI], settings: CommonSettings) -> None:

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 from vigie_shared.auth import Principal, Role, require
 from vigie_shared.bus import BusUnavailable
@@ -180,8 +181,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         created, review_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         return datetime.fromisoformat(created), str(review_id)
     except (ValueError, TypeError, UnicodeDecodeError):
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, "cursor is not one this service gave out"
+        # Shaped like any other invalid parameter, as the document promises for 422.
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("query", "cursor"), "msg": "not a cursor this service gave out"}]
         ) from None
 
 
@@ -246,7 +248,11 @@ class ReviewDecision(BaseModel):
 @router.post(
     "/reviews/{review_id}/decision",
     summary="Approve or remove a held comment",
-    responses={409: {"description": "another moderator decided first"}},
+    responses={
+        404: {"description": "no such review (or not one of the token's communities)"},
+        409: {"description": "another moderator decided first"},
+        503: {"description": "event bus unavailable, nothing was changed; retry later"},
+    },
 )
 async def decide_review(
     review_id: str,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,6 +31,14 @@ def get_drafts(request: Request) -> DraftStore:
 
 
 DraftsDep = Annotated[DraftStore, Depends(get_drafts)]
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "no such draft (or not one of the token's communities)"}
+}
+REVIEW_ANSWERS: dict[int | str, dict[str, Any]] = {
+    **NOT_FOUND,
+    409: {"description": "the draft was already reviewed"},
+    503: {"description": "event bus unavailable, nothing was changed; retry later"},
+}
 
 
 class DraftOut(BaseModel):
@@ -94,7 +102,7 @@ async def list_drafts(
     return [DraftOut.model_validate(row, from_attributes=True) for row in rows]
 
 
-@router.get("/{draft_id}", summary="One draft")
+@router.get("/{draft_id}", summary="One draft", responses=NOT_FOUND)
 async def get_draft(draft_id: str, principal: Moderator, drafts: DraftsDep) -> DraftOut:
     return DraftOut.model_validate(await _accessible(drafts, draft_id, principal), from_attributes=True)
 
@@ -152,7 +160,11 @@ async def _review(
     return DraftOut.model_validate(row, from_attributes=True)
 
 
-@router.post("/{draft_id}/approve", summary="Approve the draft, optionally with an edited text")
+@router.post(
+    "/{draft_id}/approve",
+    summary="Approve the draft, optionally with an edited text",
+    responses=REVIEW_ANSWERS,
+)
 async def approve(
     draft_id: str,
     principal: Moderator,
@@ -171,7 +183,7 @@ async def approve(
     )
 
 
-@router.post("/{draft_id}/reject", summary="Reject the draft with a reason")
+@router.post("/{draft_id}/reject", summary="Reject the draft with a reason", responses=REVIEW_ANSWERS)
 async def reject(
     draft_id: str,
     body: RejectBody,
