@@ -10,12 +10,13 @@ export VIGIE_KAFKA_PORT ?= 9092
 export VIGIE_KAFKA_CONTROLLER_PORT ?= 9093
 export VIGIE_PG_PORT ?= 55432
 
-.PHONY: help install encoder run test test-fast kafka-up kafka-down postgres-up postgres-down models schemas lint typecheck bench clean
+.PHONY: help install encoder run test test-fast kafka-up kafka-down postgres-up postgres-down models schemas lint typecheck bench clean deadletters-replay
 
 help:
 	@echo "make run    start all four services on the embedded bus and SQLite (Ctrl-C stops)"
 	@echo "make test   install everything, start Kafka and PostgreSQL, run the whole suite, stop them"
 	@echo "other: install kafka-up kafka-down postgres-up postgres-down models schemas lint typecheck bench"
+	@echo "       deadletters-replay TOPIC=<source topic> SINCE=<2h|ISO time> [GROUP=...] [DRY_RUN=1]"
 
 install:
 	@scripts/bootstrap.sh
@@ -77,6 +78,12 @@ bench: install
 	$(UV) run python bench/ingest/run.py
 	$(UV) run python bench/moderator/run.py
 	$(UV) run python bench/audit/run.py
+
+# Re-publishes dead letters to their source topic once the cause is fixed (docs/operations.md).
+deadletters-replay:
+	$(UV) run python -m vigie_shared.deadletters replay \
+	  $(if $(TOPIC),--topic $(TOPIC)) $(if $(SINCE),--since $(SINCE)) $(if $(GROUP),--group $(GROUP)) \
+	  $(if $(DRY_RUN),--dry-run)
 
 clean:
 	rm -rf var .pytest_cache

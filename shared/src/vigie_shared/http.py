@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 import structlog
-from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vigie_shared.metrics import CONTENT_TYPE_LATEST, ServiceMetrics
@@ -16,7 +21,19 @@ from vigie_shared.metrics import CONTENT_TYPE_LATEST, ServiceMetrics
 log = structlog.get_logger("vigie.http")
 
 ReadinessCheck = Callable[[], Awaitable[str | None]]
+DEGRADED_ONLY = frozenset({"consumers"})
 CORRELATION_HEADER = "x-correlation-id"
+# What a caller may choose as its correlation id: it goes back out in a header and into every log
+# line, so anything else (non-ASCII bytes, control characters, over 64 characters) is replaced.
+_CORRELATION_ID = re.compile(rb"[A-Za-z0-9._:@/+=-]{1,64}")
+
+
+def correlation_id_from(scope: Scope) -> tuple[str, bool]:
+    """The caller's correlation id when it is a safe token, else a fresh one (and True)."""
+    incoming = next((value for name, value in scope["headers"] if name == CORRELATION_HEADER.encode()), None)
+    if incoming is not None and _CORRELATION_ID.fullmatch(incoming):
+        return incoming.decode("ascii"), False
+    return str(uuid.uuid4()), incoming is not None
 
 
 class RequestObserver:
@@ -32,8 +49,7 @@ class RequestObserver:
             return
         started = time.perf_counter()
         status = 500
-        incoming = dict(scope["headers"]).get(CORRELATION_HEADER.encode())
-        correlation_id = incoming.decode()[:64] if incoming else str(uuid.uuid4())
+        correlation_id, replaced = correlation_id_from(scope)
         scope.setdefault("state", {})["correlation_id"] = correlation_id
 
         async def observe_send(message: Message) -> None:
@@ -62,17 +78,32 @@ class RequestObserver:
                         route=template,
                         status=status,
                         duration_ms=round(elapsed * 1000, 2),
+                        **({"correlation_id_replaced": True} if replaced else {}),
                     )
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str = Field(description="ready, degraded (a consumer waits for a dependency) or unavailable")
+    reasons: dict[str, str] = Field(default_factory=dict, description="what is not ready, and why")
 
 
 def ops_router(metrics: ServiceMetrics, checks: Mapping[str, ReadinessCheck]) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz", summary="The process is alive")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz() -> Health:
+        return Health(status="ok")
 
-    @router.get("/readyz", summary="Bus, store and models are ready")
+    @router.get(
+        "/readyz",
+        summary="Bus, store and models are ready",
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "not ready: the reasons say what and why"}},
+    )
     async def readyz() -> JSONResponse:
         reasons: dict[str, str] = {}
         for name, check in checks.items():
@@ -83,16 +114,52 @@ def ops_router(metrics: ServiceMetrics, checks: Mapping[str, ReadinessCheck]) ->
             if reason:
                 reasons[name] = reason
         if reasons:
-            return JSONResponse({"status": "unavailable", "reasons": reasons}, status_code=503)
-        return JSONResponse({"status": "ready"})
+            # Degraded: the process serves, but a consumer waits for a dependency (it resumes alone).
+            state = "degraded" if set(reasons) <= DEGRADED_ONLY else "unavailable"
+            return JSONResponse({"status": state, "reasons": reasons}, status_code=503)
+        return JSONResponse({"status": "ready", "reasons": {}})
 
-    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=True)
+    @router.get(
+        "/metrics",
+        summary="Prometheus metrics",
+        response_class=PlainTextResponse,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
     async def metrics_endpoint() -> Response:
         return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     return router
 
 
+class AsciiJSONResponse(JSONResponse):
+    """JSON with every non-ASCII character escaped: a lone surrogate cannot break the encoding."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode()
+
+
+_MAX_LOC_PART = 100
+
+
+def _loc_part(part: Any) -> str | int:
+    return part if isinstance(part, int) else str(part)[:_MAX_LOC_PART]
+
+
+async def validation_failed(request: Request, error: Exception) -> Response:
+    """422 that says where and why, never what: the submitted text stays out of the answer."""
+    assert isinstance(error, RequestValidationError)
+    detail = [
+        {
+            "type": item.get("type", "value_error"),
+            "loc": [_loc_part(part) for part in item.get("loc", ())],
+            "msg": item.get("msg", "invalid value"),
+        }
+        for item in error.errors()
+    ]
+    return AsciiJSONResponse({"detail": detail}, status_code=422)
+
+
 def instrument(app: FastAPI, metrics: ServiceMetrics, checks: Mapping[str, ReadinessCheck]) -> None:
     app.add_middleware(RequestObserver, metrics=metrics)
+    app.add_exception_handler(RequestValidationError, validation_failed)
     app.include_router(ops_router(metrics, checks))

@@ -37,6 +37,33 @@ class ServiceMetrics:
         self.consumer_up = Gauge(
             f"{p}_bus_consumer_running", "1 while the consumer loop runs", ["group"], registry=r
         )
+        self.consumer_paused = Gauge(
+            f"{p}_bus_consumer_paused",
+            "1 while the consumer waits for a dependency, holding its position",
+            ["group"],
+            registry=r,
+        )
+        self.consumer_paused_seconds = Counter(
+            f"{p}_bus_consumer_paused_seconds",
+            "Time spent waiting for a dependency",
+            ["group"],
+            registry=r,
+        )
+        self.dependency_failures = Counter(
+            f"{p}_bus_dependency_failures",
+            "Attempts that failed because a dependency was unavailable",
+            ["group", "dependency"],
+            registry=r,
+        )
+        self.consumer_restarts = Counter(
+            f"{p}_bus_consumer_restarts", "Consumer loop restarts after an error", ["group"], registry=r
+        )
+        self.commit_failures = Counter(
+            f"{p}_bus_commit_failures",
+            "Offset commits that did not go through, by reason",
+            ["group", "reason"],
+            registry=r,
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -13,6 +13,7 @@ from vigie_shared.auth import TokenStore
 from vigie_shared.bus import (
     BatchHandler,
     Bus,
+    BusOptions,
     ConsumerLoop,
     EventPublisher,
     MessageHandler,
@@ -33,14 +34,23 @@ class BusRuntime:
     relays: list[OutboxRelay] = field(default_factory=list)
 
     async def consumers_running(self) -> str | None:
-        stopped = [loop.group for loop in self.loops if not loop.running]
-        if stopped:
-            return f"consumer not running: {', '.join(stopped)}"
+        """None while every consumer keeps up and every outbox relay publishes; else why not."""
+        reasons = [reason for loop in self.loops if (reason := loop.degraded())]
         for relay in self.relays:
             reason = await relay.check()
             if reason is not None:
-                return reason
-        return None
+                reasons.append(reason)
+        return "; ".join(reasons) if reasons else None
+
+
+def bus_options(settings: CommonSettings) -> BusOptions:
+    return BusOptions(
+        partitions=settings.bus_partitions,
+        replication_factor=settings.bus_replication_factor,
+        min_insync_replicas=settings.bus_min_insync_replicas,
+        lease_seconds=settings.bus_lease_seconds,
+        retention_days=settings.bus_retention_days,
+    )
 
 
 @asynccontextmanager
@@ -49,6 +59,8 @@ async def bus_runtime(settings: CommonSettings, metrics: ServiceMetrics) -> Asyn
         settings.bus_url,
         client_id=f"vigie-{settings.service_name}",
         topic_prefix=settings.bus_topic_prefix,
+        options=bus_options(settings),
+        metrics=metrics,
     )
     await bus.start()
     runtime = BusRuntime(bus, EventPublisher(bus, source=f"vigie/{settings.service_name}", metrics=metrics))
@@ -81,6 +93,7 @@ def new_app(
         # Prometheus metrics and structlog lines are ours; FastAPI's OpenTelemetry hooks would only
         # cost each request a provider lookup (about 80 us per webhook, measured with cProfile).
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        max_body_size=settings.http_max_body_bytes,
     )
     app.state.settings = settings
     app.state.metrics = metrics
@@ -88,7 +101,57 @@ def new_app(
     all_checks = readiness_checks(app, database=database)
     all_checks.update(checks or {})
     instrument(app, metrics, all_checks)
+    document_common_answers(app)
     return app
+
+
+_PROBLEM = {
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"detail": {"type": "string"}},
+                "required": ["detail"],
+            }
+        }
+    }
+}
+# What the shared pieces answer on any route they guard: the token check, the body parser and limit.
+_TOKEN_ANSWERS = {
+    "401": {"description": "missing or unknown bearer token", **_PROBLEM},
+    "403": {"description": "the token lacks the role, or the community", **_PROBLEM},
+}
+_BODY_ANSWERS = {
+    "400": {"description": "the body could not be read (not UTF-8 JSON)", **_PROBLEM},
+    "413": {"description": "body over VIGIE_HTTP_MAX_BODY_BYTES", **_PROBLEM},
+}
+
+
+def document_common_answers(app: FastAPI) -> None:
+    """Adds the answers every guarded route can give to its OpenAPI entry, so the document (and the
+    clients and fuzzers that trust it) knows of 400, 401, 403 and 413 without each route repeating them.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                if not isinstance(operation, dict):
+                    continue
+                answers = operation.setdefault("responses", {})
+                if operation.get("security"):
+                    for code, answer in _TOKEN_ANSWERS.items():
+                        answers.setdefault(code, answer)
+                if "requestBody" in operation:
+                    for code, answer in _BODY_ANSWERS.items():
+                        answers.setdefault(code, answer)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def serve(create_app: Callable[[Any], FastAPI], settings: CommonSettings) -> None:
@@ -155,7 +218,11 @@ def readiness_checks(app: FastAPI, *, database: bool) -> dict[str, ReadinessChec
         runtime: BusRuntime | None = getattr(app.state, "runtime", None)
         if runtime is None:
             return "starting"
-        return await runtime.bus.check() or await runtime.consumers_running()
+        return await runtime.bus.check()
+
+    async def consumers() -> str | None:
+        runtime: BusRuntime | None = getattr(app.state, "runtime", None)
+        return None if runtime is None else await runtime.consumers_running()
 
     async def store() -> str | None:
         from vigie_shared.db import check_database
@@ -163,4 +230,7 @@ def readiness_checks(app: FastAPI, *, database: bool) -> dict[str, ReadinessChec
         engine = getattr(app.state, "engine", None)
         return "starting" if engine is None else await check_database(engine)
 
-    return {"bus": bus, "store": store} if database else {"bus": bus}
+    checks: dict[str, ReadinessCheck] = {"bus": bus, "consumers": consumers}
+    if database:
+        checks["store"] = store
+    return checks

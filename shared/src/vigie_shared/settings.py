@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal, Self
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_PREFIX = "dev-"  # noqa: S105 - a marker, not a secret
@@ -32,10 +32,19 @@ class CommonSettings(BaseSettings):
     port: int = 8000
     bus_url: str = "sqlite:///var/bus.db"
     bus_topic_prefix: str = ""
+    # Kafka topics are created with these: 1 suits the single local broker; a cluster wants 3 and 2.
+    bus_partitions: int = Field(default=3, ge=1)
+    bus_replication_factor: int = Field(default=1, ge=1)
+    bus_min_insync_replicas: int = Field(default=1, ge=1)
+    # Embedded bus: a consumer's lease on its group, and how long records every group consumed stay.
+    bus_lease_seconds: float = Field(default=10.0, gt=0)
+    bus_retention_days: float = Field(default=7.0, gt=0)
     consumer_group: str | None = None
     log_level: str = "INFO"
     log_json: bool | None = None
     api_tokens_file: Path | None = None
+    # Any request body over this is refused with 413 before it is parsed, on every route.
+    http_max_body_bytes: int = Field(default=1_048_576, gt=0)
 
     @classmethod
     def load(cls, **overrides: Any) -> Self:

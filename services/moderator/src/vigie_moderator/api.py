@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError
 from vigie_shared.auth import Principal, Role, require
@@ -166,18 +169,56 @@ class ReviewItem(BaseModel):
     decided_at: datetime | None = None
 
 
-@router.get("/reviews", summary="Comments held for a human decision, oldest first")
+NEXT_CURSOR_HEADER = "X-Next-Cursor"
+
+
+def encode_cursor(row: ReviewRow) -> str:
+    raw = json.dumps([row.created_at.isoformat(), row.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        created, review_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(created), str(review_id)
+    except (ValueError, TypeError, UnicodeDecodeError):
+        # Shaped like any other invalid parameter, as the document promises for 422.
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("query", "cursor"), "msg": "not a cursor this service gave out"}]
+        ) from None
+
+
+@router.get(
+    "/reviews",
+    summary="Comments held for a human decision, oldest first",
+    description=f"One page of at most `limit` items. When more follow, the `{NEXT_CURSOR_HEADER}` "
+    "response header holds the `cursor` to ask for the next page with the same filters.",
+    responses={
+        200: {
+            "headers": {
+                NEXT_CURSOR_HEADER: {
+                    "description": "cursor of the next page; absent on the last one",
+                    "schema": {"type": "string"},
+                }
+            }
+        }
+    },
+)
 async def list_reviews(
     principal: Moderator,
     reviews: ReviewsDep,
+    response: Response,
     community: Annotated[str | None, Query(max_length=512)] = None,
     language: Annotated[str | None, Query(max_length=8)] = None,
     category: Annotated[
         str | None, Query(max_length=100, description="a score category or rule:<name>")
     ] = None,
-    min_age_seconds: Annotated[int | None, Query(ge=0)] = None,
-    max_age_seconds: Annotated[int | None, Query(ge=0)] = None,
+    min_age_seconds: Annotated[int | None, Query(ge=0, le=10 * 365 * 86_400)] = None,
+    max_age_seconds: Annotated[int | None, Query(ge=0, le=10 * 365 * 86_400)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[
+        str | None, Query(max_length=1_000, description=f"from the previous page's {NEXT_CURSOR_HEADER}")
+    ] = None,
 ) -> list[ReviewItem]:
     communities = principal.community_filter()
     if community is not None:
@@ -189,8 +230,12 @@ async def list_reviews(
         category=category,
         min_age=timedelta(seconds=min_age_seconds) if min_age_seconds is not None else None,
         max_age=timedelta(seconds=max_age_seconds) if max_age_seconds is not None else None,
-        limit=limit,
+        after=decode_cursor(cursor) if cursor is not None else None,
+        limit=limit + 1,
     )
+    if len(rows) > limit:
+        rows = rows[:limit]
+        response.headers[NEXT_CURSOR_HEADER] = encode_cursor(rows[-1])
     return [ReviewItem.model_validate(row, from_attributes=True) for row in rows]
 
 
@@ -204,7 +249,11 @@ class ReviewDecision(BaseModel):
 @router.post(
     "/reviews/{review_id}/decision",
     summary="Approve or remove a held comment",
-    responses={409: {"description": "another moderator decided first"}},
+    responses={
+        404: {"description": "no such review (or not one of the token's communities)"},
+        409: {"description": "another moderator decided first"},
+        503: {"description": "event bus unavailable, nothing was changed; retry later"},
+    },
 )
 async def decide_review(
     review_id: str,

@@ -34,6 +34,15 @@ def get_drafts(request: Request) -> DraftStore:
 
 
 DraftsDep = Annotated[DraftStore, Depends(get_drafts)]
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "no such draft (or not one of the token's communities)"}
+}
+REVIEW_ANSWERS: dict[int | str, dict[str, Any]] = {
+    **NOT_FOUND,
+    409: {"description": "the draft was already reviewed"},
+    422: {"description": "invalid body, or an edit too long for the platform (the limit is named)"},
+    503: {"description": "database unavailable, nothing was changed; retry later"},
+}
 
 
 class Delivery(BaseModel):
@@ -138,7 +147,7 @@ async def list_drafts(
     return [DraftOut.of(row) for row in rows]
 
 
-@router.get("/{draft_id}", summary="One draft")
+@router.get("/{draft_id}", summary="One draft", responses=NOT_FOUND)
 async def get_draft(draft_id: str, principal: Moderator, drafts: DraftsDep) -> DraftOut:
     return DraftOut.of(await _accessible(drafts, draft_id, principal))
 
@@ -223,7 +232,7 @@ async def _review(
 @router.post(
     "/{draft_id}/approve",
     summary="Approve the draft, optionally with an edited text",
-    responses={409: {"description": "already reviewed"}, 422: {"description": "too long for the platform"}},
+    responses=REVIEW_ANSWERS,
 )
 async def approve(
     request: Request,
@@ -244,7 +253,7 @@ async def approve(
     )
 
 
-@router.post("/{draft_id}/reject", summary="Reject the draft with a reason")
+@router.post("/{draft_id}/reject", summary="Reject the draft with a reason", responses=REVIEW_ANSWERS)
 async def reject(
     request: Request,
     draft_id: str,

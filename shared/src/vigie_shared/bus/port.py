@@ -6,9 +6,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from vigie_shared.errors import DependencyUnavailable
 
-class BusUnavailable(RuntimeError):
+
+class BusUnavailable(DependencyUnavailable):
     """The bus could not durably accept or serve records right now; the caller should retry later."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, dependency="bus")
+
+
+# An adapter sets it on a record whose key or headers it could not decode (the value says which):
+# the consumer loop dead-letters such a record without handing it to a handler.
+UNDECODABLE_HEADER = "vigie_undecodable"
+
+
+class CommitRefused(RuntimeError):
+    """This member no longer owns the records it handled (lease lost, group rebalanced): the offsets
+    were not moved, and whoever owns them now redelivers them. The caller must not handle them again.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +58,8 @@ class Consumer(Protocol):
         ...
 
     async def commit(self, messages: Sequence[Message]) -> None:
-        """Marks every record up to and including these as done for the group."""
+        """Marks every record up to and including these as done for the group; raises CommitRefused
+        when this member lost them to another."""
         ...
 
 

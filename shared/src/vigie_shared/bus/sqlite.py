@@ -8,6 +8,7 @@ a time, the way a partition has one owner in a Kafka group.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import uuid
@@ -16,8 +17,9 @@ from pathlib import Path
 
 import aiosqlite
 
-from vigie_shared.bus.port import BusUnavailable, Headers, Message, OutgoingRecord
+from vigie_shared.bus.port import BusUnavailable, CommitRefused, Headers, Message, OutgoingRecord
 from vigie_shared.coalesce import Coalescer
+from vigie_shared.events.v1 import DEADLETTER_TOPIC
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -73,10 +75,20 @@ async def _open(path: Path, attempts: int = 50) -> aiosqlite.Connection:
 
 
 class SqliteBus:
-    def __init__(self, path: Path, *, topic_prefix: str = "", poll_interval: float = 0.05) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        topic_prefix: str = "",
+        poll_interval: float = 0.05,
+        lease_seconds: float = 10.0,
+        retention_days: float = 7.0,
+    ) -> None:
         self._path = path
         self._prefix = topic_prefix
         self._poll_interval = poll_interval
+        self._lease_seconds = lease_seconds
+        self._retention_days = retention_days
         self._db: aiosqlite.Connection | None = None
         self._writes: Coalescer[list[_Row], None] = Coalescer(self._write, name="embedded-bus-writes")
 
@@ -125,9 +137,12 @@ class SqliteBus:
             raise BusUnavailable(f"embedded bus write failed: {error}") from error
 
     def consumer(self, group: str, topics: Sequence[str]) -> SqliteConsumer:
-        return SqliteConsumer(
+        consumer = SqliteConsumer(
             self._path, group, [self._prefix + t for t in topics], self._prefix, self._poll_interval
         )
+        consumer.lease_seconds = self._lease_seconds
+        consumer.retention_days = self._retention_days
+        return consumer
 
     async def check(self) -> str | None:
         if self._db is None:
@@ -141,6 +156,9 @@ class SqliteBus:
 
 class SqliteConsumer:
     lease_seconds = 10.0
+    retention_days = 7.0
+    # How often a consumer looks for consumed records past retention (seconds).
+    prune_interval = 60.0
 
     def __init__(self, path: Path, group: str, topics: list[str], prefix: str, poll_interval: float) -> None:
         self._path = path
@@ -152,12 +170,17 @@ class SqliteConsumer:
         self._db: aiosqlite.Connection | None = None
         self._positions: dict[str, int] = {}
         self._holds_lease = False
+        # One statement or transaction at a time on the connection: the renewal runs beside the handler.
+        self._lock = asyncio.Lock()
+        self._renewal: asyncio.Task[None] | None = None
+        self._last_prune = 0.0
 
     async def start(self) -> None:
         self._db = await _open(self._path)
         await self._db.executescript(_SCHEMA)
 
     async def stop(self) -> None:
+        await self._stop_renewal()
         if self._db is None:
             return
         await self._db.execute("DELETE FROM leases WHERE grp = ? AND owner = ?", (self._group, self._owner))
@@ -195,10 +218,12 @@ class SqliteConsumer:
             raise BusUnavailable("consumer is not started")
         deadline = time.monotonic() + timeout
         while True:
-            if await self._take_lease():
-                batch = await self._read(max_records)
-                if batch:
-                    return batch
+            async with self._lock:
+                held = await self._take_lease()
+                batch = await self._read(max_records) if held else []
+            if batch:
+                self._start_renewal()
+                return batch
             if time.monotonic() >= deadline:
                 return []
             await asyncio.sleep(min(self._poll_interval, max(0.0, deadline - time.monotonic())))
@@ -232,12 +257,110 @@ class SqliteConsumer:
     async def commit(self, messages: Sequence[Message]) -> None:
         if self._db is None or not messages:
             return
+        await self._stop_renewal()
         last: dict[str, int] = {}
         for message in messages:
             topic = self._prefix + message.topic
             last[topic] = max(last.get(topic, 0), message.offset)
-        await self._db.executemany(
-            "INSERT INTO offsets (grp, topic, position) VALUES (?, ?, ?) "
-            "ON CONFLICT (grp, topic) DO UPDATE SET position = MAX(position, excluded.position)",
-            [(self._group, topic, position) for topic, position in last.items()],
-        )
+        await self._commit_fenced(last)
+        await self._prune_if_due()
+
+    # The lease while a batch is out: renewed, and checked by the commit
+
+    def _start_renewal(self) -> None:
+        if self._renewal is None or self._renewal.done():
+            self._renewal = asyncio.create_task(self._renew_until_cancelled(), name=f"lease:{self._group}")
+
+    async def _stop_renewal(self) -> None:
+        if self._renewal is not None:
+            self._renewal.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewal
+            self._renewal = None
+
+    async def _renew_until_cancelled(self) -> None:
+        """Keeps the lease of a member whose handler takes longer than the lease; stops once lost.
+
+        A process that is frozen (or whose event loop is blocked) cannot renew: its lease runs out,
+        another member takes the group, and this one's commit is refused below.
+        """
+        while True:
+            await asyncio.sleep(self.lease_seconds / 3)
+            try:
+                if not await self._renew_lease():
+                    return
+            except aiosqlite.Error:
+                continue  # a busy file: the next round tries again, the commit has the last word
+
+    async def _renew_lease(self) -> bool:
+        assert self._db is not None
+        async with self._lock:
+            cursor = await self._db.execute(
+                "UPDATE leases SET expires = ? WHERE grp = ? AND owner = ?",
+                (time.time() + self.lease_seconds, self._group, self._owner),
+            )
+        if cursor.rowcount != 1:
+            self._holds_lease = False
+            return False
+        return True
+
+    async def _commit_fenced(self, last: dict[str, int]) -> None:
+        """Moves the group's positions only while this member still owns the group, in one transaction."""
+        assert self._db is not None
+        async with self._lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                rows = await self._db.execute_fetchall(
+                    "SELECT owner FROM leases WHERE grp = ?", (self._group,)
+                )
+                owner = next((str(row[0]) for row in rows), None)
+                if owner != self._owner:
+                    # The next fetch starts again from what the group committed, if it gets the lease.
+                    self._holds_lease = False
+                    raise CommitRefused(f"group {self._group!r} is held by another member now")
+                await self._db.executemany(
+                    "INSERT INTO offsets (grp, topic, position) VALUES (?, ?, ?) "
+                    "ON CONFLICT (grp, topic) DO UPDATE SET position = MAX(position, excluded.position)",
+                    [(self._group, topic, position) for topic, position in last.items()],
+                )
+                await self._db.execute(
+                    "UPDATE leases SET expires = ? WHERE grp = ? AND owner = ?",
+                    (time.time() + self.lease_seconds, self._group, self._owner),
+                )
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
+
+    # Retention
+
+    async def _prune_if_due(self) -> None:
+        now = time.time()
+        if now - self._last_prune < self.prune_interval:
+            return
+        self._last_prune = now
+        # Retention is housekeeping: a busy file leaves it to the next round.
+        with contextlib.suppress(aiosqlite.Error):
+            await self.prune_consumed(now - self.retention_days * 86_400)
+
+    async def prune_consumed(self, older_than: float) -> int:
+        """Deletes records created before `older_than` (epoch seconds) that every group known to
+        have read their topic has committed. A topic no group committed keeps everything, and the
+        dead letters are kept whoever read them: they are what an operator replays after a fix.
+        """
+        assert self._db is not None
+        keep = self._prefix + DEADLETTER_TOPIC
+        async with self._lock:
+            floors = await self._db.execute_fetchall(
+                "SELECT topic, MIN(position) FROM offsets GROUP BY topic"
+            )
+            deleted = 0
+            for topic, floor in floors:
+                if topic == keep:
+                    continue
+                cursor = await self._db.execute(
+                    "DELETE FROM records WHERE topic = ? AND seq <= ? AND created < ?",
+                    (topic, floor, older_than),
+                )
+                deleted += max(cursor.rowcount, 0)
+        return deleted

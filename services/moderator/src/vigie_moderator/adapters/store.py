@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import JSON, String, Text, select
+from sqlalchemy import JSON, ColumnElement, String, Text, and_, cast, exists, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from vigie_shared.db import CommentColumns, RowNotFound, RowSettled, SqlStore, UtcDateTime
@@ -72,24 +73,45 @@ class ReviewStore(SqlStore):
         category: str | None = None,
         min_age: timedelta | None = None,
         max_age: timedelta | None = None,
+        after: tuple[datetime, str] | None = None,
         limit: int = 100,
     ) -> list[ReviewRow]:
+        """Pending reviews oldest first, filtered and paged in SQL.
+
+        `after` is the (created_at, id) of the last row of the previous page: keyset paging stays
+        as cheap on the thousandth page as on the first and skips nothing when rows are decided
+        between two pages.
+        """
         query = select(ReviewRow).where(ReviewRow.status == "pending")
         if communities is not None:
             query = query.where(ReviewRow.community.in_(communities))
         if language is not None:
             query = query.where(ReviewRow.language == language)
+        if category is not None:
+            query = query.where(self._has_category(category))
         if min_age is not None:
             query = query.where(ReviewRow.created_at <= now() - min_age)
         if max_age is not None:
             query = query.where(ReviewRow.created_at >= now() - max_age)
+        if after is not None:
+            created, review_id = after
+            query = query.where(
+                or_(
+                    ReviewRow.created_at > created,
+                    and_(ReviewRow.created_at == created, ReviewRow.id > review_id),
+                )
+            )
+        query = query.order_by(ReviewRow.created_at, ReviewRow.id).limit(limit)
         async with self._sessions() as session:
-            result = await session.execute(query.order_by(ReviewRow.created_at))
-            rows = list(result.scalars())
-        # JSON containment differs per backend; the queue is small enough to filter here.
-        if category is not None:
-            rows = [row for row in rows if category in (row.categories or [])]
-        return rows[:limit]
+            result = await session.execute(query)
+            return list(result.scalars())
+
+    def _has_category(self, category: str) -> ColumnElement[bool]:
+        """JSON array membership, in each backend's own terms."""
+        if self._engine.dialect.name == "postgresql":
+            return cast(ReviewRow.categories, JSONB).contains([category])
+        each = func.json_each(ReviewRow.categories).table_valued("value")
+        return exists(select(literal(1)).select_from(each).where(each.c.value == category))
 
     async def get(self, review_id: str) -> ReviewRow:
         async with self._sessions() as session:
