@@ -182,8 +182,10 @@ def test_a_12_mib_body_is_413_on_a_real_server(real_ingest: str, platform: str) 
         declared = client.post(f"/webhooks/{platform}", content=body, headers=headers)
         streamed = client.post(f"/webhooks/{platform}", content=chunks(), headers=headers)
     for response in (declared, streamed):
+        # Refused by the service-wide body limit (VIGIE_HTTP_MAX_BODY_BYTES) or ingest's own bounded
+        # read, whichever sees it first: a 413 that says why either way, never a reset connection.
         assert response.status_code == 413
-        assert response.json() == {"detail": "body too large"}
+        assert "too large" in response.text.lower()
 
 
 BOUND = "forum.example|forum-2.example=" + "b" * 32
