@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal, Self
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_PREFIX = "dev-"  # noqa: S105 - a marker, not a secret
@@ -29,6 +29,10 @@ class CommonSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool | None = None
     api_tokens_file: Path | None = None
+    # Days comment texts and display names are kept, per community ("*": every other one); see
+    # vigie_shared.retention. Empty: kept until erased on request.
+    retention_days: dict[str, int] = Field(default_factory=dict)
+    retention_interval_seconds: float = Field(default=3600.0, gt=0)
 
     @classmethod
     def load(cls, **overrides: Any) -> Self:

@@ -1,0 +1,26 @@
+"""Making an erasure physical on SQLite: deleted bytes zeroed, the write-ahead log emptied.
+
+SQLite leaves deleted rows in free pages and keeps old page images in the WAL until a checkpoint;
+an erasure that stopped at DELETE would leave the text readable in both files. PostgreSQL's dead
+tuples are reclaimed by (auto)vacuum; its WAL and backups are governed by the operator's own
+retention, which deploy/README.md documents.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+
+async def zero_on_delete(session: AsyncSession) -> None:
+    """Call first in a transaction that deletes or overwrites personal data."""
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(text("PRAGMA secure_delete=ON"))
+
+
+async def truncate_wal(engine: AsyncEngine) -> None:
+    """After the transaction commits: copies the WAL into the database and truncates it to zero."""
+    if engine.dialect.name != "sqlite":
+        return
+    async with engine.connect() as connection:
+        await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
