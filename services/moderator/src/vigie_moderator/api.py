@@ -20,6 +20,7 @@ from vigie_shared.events.v1 import (
     PlatformActionStatus,
     ReviewVerdict,
 )
+from vigie_shared.privacy import AccessRecorder, subject
 from vigie_shared.service import PublisherDep
 
 from vigie_moderator.adapters.policies import ConcurrentPolicyChange, PolicyMode, SqlPolicies
@@ -167,6 +168,7 @@ class ReviewItem(BaseModel):
 
 @router.get("/reviews", summary="Comments held for a human decision, oldest first")
 async def list_reviews(
+    request: Request,
     principal: Moderator,
     reviews: ReviewsDep,
     community: Annotated[str | None, Query(max_length=512)] = None,
@@ -190,6 +192,16 @@ async def list_reviews(
         max_age=timedelta(seconds=max_age_seconds) if max_age_seconds is not None else None,
         limit=limit,
     )
+    if rows:
+        # The queue shows comment texts: who looked at whose is kept in audit's access log.
+        recorder: AccessRecorder = request.app.state.access
+        await recorder.record(
+            principal=principal.name,
+            route="/v1/reviews",
+            purpose="review queue",
+            subjects=[subject(row.platform, row.author_pseudonym) for row in rows],
+            records=len(rows),
+        )
     return [ReviewItem.model_validate(row, from_attributes=True) for row in rows]
 
 
