@@ -146,7 +146,16 @@ class SqliteBus:
                 await db.execute("ROLLBACK")
                 raise
             await db.execute("COMMIT")
-            await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            for attempt in range(50):
+                # Busy while another process reads; its snapshot may still need the old frames.
+                [(busy, *_)] = await db.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+                if int(busy) == 0:
+                    break
+                await asyncio.sleep(0.02 * (attempt + 1))
+            else:
+                from vigie_shared.wipe import WipeIncomplete
+
+                raise WipeIncomplete("embedded bus WAL could not be truncated: readers kept it busy")
         finally:
             await db.close()
         return changed
