@@ -55,7 +55,7 @@ _EMAIL = re.compile(
 # Two letters, two check digits, then 11 to 30 alphanumerics, optionally grouped by spaces.
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b", re.IGNORECASE)
 _CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
-_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d)")
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 
 # Regions whose national formats are tried for numbers written without a country code.
@@ -91,11 +91,14 @@ def _emails(text: str) -> Iterator[Found]:
 
 def _ibans(text: str) -> Iterator[Found]:
     for match in _IBAN.finditer(text):
-        candidate = match.group().rstrip()
-        if iban_ok(candidate):
-            yield Found(
-                Kind.IBAN, match.start(), match.start() + len(candidate), candidate.replace(" ", "").upper()
-            )
+        # The pattern also swallows words that follow ("... 189 merci"): drop them until it checks.
+        groups = match.group().split(" ")
+        for size in range(len(groups), 0, -1):
+            candidate = " ".join(groups[:size])
+            if iban_ok(candidate):
+                end = match.start() + len(candidate)
+                yield Found(Kind.IBAN, match.start(), end, candidate.replace(" ", "").upper())
+                break
 
 
 def _cards(text: str) -> Iterator[Found]:

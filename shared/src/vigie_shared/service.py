@@ -18,6 +18,7 @@ from vigie_shared.bus import (
     MessageHandler,
     open_bus,
 )
+from vigie_shared.errors import install_error_handlers
 from vigie_shared.http import ReadinessCheck, instrument
 from vigie_shared.metrics import ServiceMetrics
 from vigie_shared.settings import CommonSettings
@@ -76,6 +77,7 @@ def new_app(
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.tokens = TokenStore.from_file(settings.api_tokens_file)
+    install_error_handlers(app)
     all_checks = readiness_checks(app, database=database)
     all_checks.update(checks or {})
     instrument(app, metrics, all_checks)

@@ -165,7 +165,7 @@ async def verify_chain(
 ) -> VerifyResult:
     if (checkpoint_seq is None) != (checkpoint_hash is None):
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY, "checkpoint_seq and checkpoint_hash go together"
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "checkpoint_seq and checkpoint_hash go together"
         )
     anchor: Anchor | None = None
     if checkpoint_seq is not None and checkpoint_hash is not None:
