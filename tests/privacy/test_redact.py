@@ -63,3 +63,32 @@ def test_several_details_in_one_text_are_all_replaced_in_place() -> None:
 def test_checksums() -> None:
     assert luhn_ok("79927398713") and not luhn_ok("79927398710")
     assert iban_ok("GB82 WEST 1234 5698 7654 32") and not iban_ok("GB82 WEST 1234 5698 7654 33")
+
+
+def test_an_invalid_body_is_described_without_quoting_it() -> None:
+    """The message goes into dead-letter headers and logs: it names fields, never their values."""
+    import json
+
+    from vigie_shared.events import Envelope, EnvelopeError
+
+    body = {
+        "comment": {"platform": "facebook", "community": "c", "thread_id": "t", "comment_id": "x"},
+        "author": {"pseudonym": "psn_x", "display_name": "Zoé Secret"},
+        "text": "SECRET COMMENT TEXT " * 4000,
+        "created_at": "not a date SECRET",
+        "received_at": "2026-01-01T00:00:00Z",
+    }
+    headers = {
+        "ce_id": "1",
+        "ce_type": "comment.received",
+        "ce_source": "s",
+        "ce_time": "2026-01-01T00:00:00Z",
+        "ce_specversion": "1.0",
+        "ce_correlationid": "c",
+        "ce_dataschema": "vigie:comment.received/v1",
+    }
+    with pytest.raises(EnvelopeError) as raised:
+        Envelope.decode(headers, json.dumps(body).encode())
+    message = str(raised.value)
+    assert "SECRET" not in message
+    assert "text: string_too_long" in message and "created_at: datetime_from_date_parsing" in message
