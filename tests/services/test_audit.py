@@ -410,3 +410,14 @@ async def test_two_processes_on_one_sqlite_file_do_not_fork_the_chain(tmp_path: 
     assert result.ok, result
     assert result.checked == 400
     await engine.dispose()
+
+
+async def test_an_export_holds_every_entry_of_the_persons_comments(store: AuditStore) -> None:
+    await store.append(
+        entry("said", comment_body("bonjour", pseudonym="psn_me"), correlation="mine"),
+        entry("acted", {"comment": {"platform": "facebook"}, "kind": "hide"}, correlation="mine"),
+        entry("other", comment_body("salut", pseudonym="psn_you"), correlation="yours"),
+    )
+    events = await store.subject_events("facebook:psn_me")
+    assert [e.event_id for e in events] == ["said", "acted"]
+    assert [e.personal for e in events] == [True, False]

@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, Field
 from vigie_shared.auth import Principal, Role, require
 from vigie_shared.events import Envelope
@@ -117,7 +117,7 @@ async def list_events(
         limit=limit,
     )
     subjects = [row.subject for row in rows if row.subject]
-    if subjects:
+    if any(row.personal for row in rows):
         await access.record(
             principal=principal.name,
             route="/v1/audit/events",
@@ -312,7 +312,7 @@ EXPORT_SCOPE = (
 )
 async def export_subject(
     platform: Platform,
-    user_id: Annotated[str, Field(max_length=256)],
+    user_id: Annotated[str, Path(max_length=256)],
     principal: PrivacyOfficer,
     store: StoreDep,
     access: AccessDep,
@@ -354,7 +354,7 @@ class ErasureAccepted(BaseModel):
 )
 async def erase_subject(
     platform: Platform,
-    user_id: Annotated[str, Field(max_length=256)],
+    user_id: Annotated[str, Path(max_length=256)],
     principal: PrivacyOfficer,
     store: StoreDep,
     settings: SettingsDep,
@@ -405,7 +405,7 @@ class ErasureStatusOut(BaseModel):
 
 @privacy_router.get("/requests/{request_id}", summary="Where an erasure stands, service by service")
 async def erasure_status(
-    request_id: Annotated[str, Field(max_length=64)], principal: PrivacyOfficer, store: StoreDep
+    request_id: Annotated[str, Path(max_length=64)], principal: PrivacyOfficer, store: StoreDep
 ) -> ErasureStatusOut:
     found = await store.request(request_id)
     if found is None:

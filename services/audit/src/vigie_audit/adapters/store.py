@@ -160,6 +160,7 @@ class StoredEvent:
     hash: str
     subject: str | None
     erased: bool
+    personal: bool  # personal fields are held (and shown in `body`)
 
 
 def _record(row: AuditRow) -> Record:
@@ -357,13 +358,13 @@ class AuditStore(SqlStore):
     # Privacy ----------------------------------------------------------------------------------
 
     async def subject_events(self, subject_name: str) -> list[StoredEvent]:
-        """Everything the log holds about one person: their entries and those of the same comments."""
+        """Everything the log holds about one person: every entry of the comments they wrote."""
         async with self._sessions() as session:
             correlations = select(PersonalRow.correlation_id).where(PersonalRow.subject == subject_name)
             result = await session.execute(
                 select(AuditRow, PersonalRow)
-                .join(PersonalRow, PersonalRow.seq == AuditRow.seq)
-                .where(or_(PersonalRow.subject == subject_name, PersonalRow.correlation_id.in_(correlations)))
+                .outerjoin(PersonalRow, PersonalRow.seq == AuditRow.seq)
+                .where(AuditRow.correlation_id.in_(correlations))
                 .order_by(AuditRow.seq)
             )
             return [_stored(row, personal) for row, personal in result.all()]
@@ -473,6 +474,7 @@ def _stored(row: AuditRow, personal: PersonalRow | None) -> StoredEvent:
         hash=row.hash,
         subject=personal.subject if personal else None,
         erased=row.personal_digest is not None and personal is None,
+        personal=personal is not None,
     )
 
 
