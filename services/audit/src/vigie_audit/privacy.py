@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from vigie_shared.bus import Bus
 from vigie_shared.bus.sqlite import SqliteBus
+from vigie_shared.retention import Cutoffs
 
 from vigie_audit.adapters.store import AuditStore
 
@@ -21,3 +22,10 @@ class AuditEraser:
         if isinstance(self._bus, SqliteBus):
             erased["bus_records"] = await self._bus.erase_subject(pseudonym)
         return erased
+
+    async def purge(self, cutoffs: Cutoffs) -> dict[str, int]:
+        """Retention: the log's personal fields, and the embedded bus's records, past their window."""
+        purged = await self._store.purge_expired(cutoffs)
+        if isinstance(self._bus, SqliteBus):
+            purged["bus_records"] = await self._bus.purge_expired(cutoffs)
+        return purged

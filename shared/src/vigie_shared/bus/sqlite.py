@@ -12,13 +12,17 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
 from vigie_shared.bus.port import BusUnavailable, Headers, Message, OutgoingRecord
 from vigie_shared.coalesce import Coalescer
+
+if TYPE_CHECKING:
+    from vigie_shared.retention import Cutoffs
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -156,6 +160,57 @@ class SqliteBus:
                 from vigie_shared.wipe import WipeIncomplete
 
                 raise WipeIncomplete("embedded bus WAL could not be truncated: readers kept it busy")
+        finally:
+            await db.close()
+        return changed
+
+    async def purge_expired(self, cutoffs: Cutoffs, *, chunk: int = 500) -> int:
+        """Overwrites the personal fields of records older than their community's retention."""
+        from vigie_shared.privacy import scrub_personal
+
+        instants = [*cutoffs.by_community.values(), *([cutoffs.default] if cutoffs.default else [])]
+        if not instants:
+            return 0
+        latest = max(instants).timestamp()
+        db = await _open(self._path)
+        changed = 0
+        try:
+            await db.executescript(_SCHEMA)
+            await db.execute("PRAGMA secure_delete=ON")
+            after = 0
+            while True:
+                rows = list(
+                    await db.execute_fetchall(
+                        "SELECT seq, value, created FROM records WHERE seq > ? AND created < ? ORDER BY seq LIMIT ?",
+                        (after, latest, chunk),
+                    )
+                )
+                if not rows:
+                    break
+                after = int(rows[-1][0])
+                updates: list[tuple[bytes, int]] = []
+                for seq, value, created in rows:
+                    try:
+                        body = json.loads(value)
+                    except ValueError:
+                        continue
+                    if not isinstance(body, dict):
+                        continue
+                    comment = body.get("comment")
+                    community = comment.get("community") if isinstance(comment, dict) else None
+                    at = datetime.fromtimestamp(float(created), UTC)
+                    if not cutoffs.is_expired(community if isinstance(community, str) else None, at):
+                        continue
+                    scrubbed, _ = scrub_personal(body)
+                    if scrubbed != body:
+                        updates.append((json.dumps(scrubbed, ensure_ascii=False).encode(), int(seq)))
+                if updates:
+                    await db.execute("BEGIN IMMEDIATE")
+                    await db.executemany("UPDATE records SET value = ? WHERE seq = ?", updates)
+                    await db.execute("COMMIT")
+                    changed += len(updates)
+            if changed:
+                await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             await db.close()
         return changed
