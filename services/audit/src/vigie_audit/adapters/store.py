@@ -23,9 +23,11 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Table,
     Text,
     delete,
     func,
+    insert,
     or_,
     select,
     update,
@@ -181,6 +183,30 @@ def _record(row: AuditRow) -> Record:
     )
 
 
+# Record's fields, in the order the stream selects them (seq first).
+_RECORD_COLUMNS: tuple[str, ...] = (
+    "seq",
+    "event_id",
+    "event_type",
+    "topic",
+    "record_key",
+    "source",
+    "time",
+    "correlation_id",
+    "community",
+    "body",
+    "personal_digest",
+    "recorded_at",
+    "prev_hash",
+)
+
+
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
 def _subject_of(body: dict[str, Any], personal: dict[str, Any]) -> str | None:
     pseudonym = personal.get("author.pseudonym")
     comment = body.get("comment")
@@ -237,7 +263,8 @@ class AuditStore(SqlStore):
                 )
             ).first()
             seq, prev = (int(tail[0]), str(tail[1])) if tail else (0, GENESIS)
-            appended = 0
+            events: list[dict[str, Any]] = []
+            personal_rows: list[dict[str, Any]] = []
             for entry in entries:
                 if entry.event_id in known:
                     continue
@@ -261,38 +288,32 @@ class AuditStore(SqlStore):
                     prev_hash=prev,
                 )
                 chained = chain_entry(self.chain_key, record, personal)
-                session.add(
-                    AuditRow(
-                        seq=seq,
-                        event_id=entry.event_id,
-                        event_type=entry.event_type,
-                        topic=entry.topic,
-                        record_key=entry.record_key,
-                        source=entry.source,
-                        time=entry.time,
-                        correlation_id=entry.correlation_id,
-                        community=entry.community,
-                        body=public,
-                        personal_digest=record.personal_digest,
-                        prev_hash=prev,
-                        hash=chained.hash,
-                        recorded_at=entry.recorded_at,
-                    )
+                events.append(
+                    {
+                        **{name: getattr(record, name) for name in _RECORD_COLUMNS},
+                        "recorded_at": entry.recorded_at,
+                        "hash": chained.hash,
+                    }
                 )
                 if personal is not None:
-                    session.add(
-                        PersonalRow(
-                            seq=seq,
-                            subject=_subject_of(entry.body, fields),
-                            correlation_id=entry.correlation_id,
-                            community=entry.community,
-                            recorded_at=entry.recorded_at,
-                            salt=personal.salt,
-                            fields=fields,
-                        )
+                    personal_rows.append(
+                        {
+                            "seq": seq,
+                            "subject": _subject_of(entry.body, fields),
+                            "correlation_id": entry.correlation_id,
+                            "community": entry.community,
+                            "recorded_at": entry.recorded_at,
+                            "salt": personal.salt,
+                            "fields": fields,
+                        }
                     )
                 prev = chained.hash
-                appended += 1
+            # Core inserts, many rows per statement: the ORM's unit of work cost most of an append.
+            if events:
+                await session.execute(insert(_table(AuditRow)), events)
+            if personal_rows:
+                await session.execute(insert(_table(PersonalRow)), personal_rows)
+            appended = len(events)
         return appended
 
     async def events(
@@ -336,24 +357,33 @@ class AuditStore(SqlStore):
     async def stream(
         self, *, after: int = 0, until: int | None = None, page: int = 1000
     ) -> AsyncIterator[ChainedEntry]:
-        """Entries in log order, a page per query, so memory stays flat whatever the log's size."""
+        """Entries in log order, a page per query, so memory stays flat whatever the log's size.
+
+        Plain column tuples rather than ORM objects: verifying is a full scan, and building
+        identity-mapped objects cost most of its time.
+        """
+        events = AuditRow.__table__.c
+        personal = PersonalRow.__table__.c
+        columns = [events[name] for name in _RECORD_COLUMNS]
         while True:
             query = (
-                select(AuditRow, PersonalRow)
-                .outerjoin(PersonalRow, PersonalRow.seq == AuditRow.seq)
-                .where(AuditRow.seq > after)
+                select(*columns, events.hash, personal.salt, personal.fields)
+                .select_from(AuditRow.__table__.outerjoin(PersonalRow.__table__, personal.seq == events.seq))
+                .where(events.seq > after)
             )
             if until is not None:
-                query = query.where(AuditRow.seq <= until)
-            async with self._sessions() as session:
-                result = await session.execute(query.order_by(AuditRow.seq).limit(page))
-                rows = list(result.all())
+                query = query.where(events.seq <= until)
+            async with self._engine.connect() as connection:
+                rows = list((await connection.execute(query.order_by(events.seq).limit(page))).all())
             if not rows:
                 return
-            for row, personal in rows:
-                held = Personal(personal.salt, personal.fields) if personal is not None else None
-                yield ChainedEntry(_record(row), row.hash, held)
-            after = rows[-1][0].seq
+            for row in rows:
+                values = dict(zip(_RECORD_COLUMNS, row[: len(_RECORD_COLUMNS)], strict=True))
+                values["recorded_at"] = values["recorded_at"].isoformat()
+                digest, salt, fields = row[len(_RECORD_COLUMNS) :]
+                held = Personal(salt, fields) if salt is not None else None
+                yield ChainedEntry(Record(**values), digest, held)
+            after = int(rows[-1][0])
 
     # Privacy ----------------------------------------------------------------------------------
 
