@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import hmac
+import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +25,7 @@ from vigie_shared.bus import Bus, ConsumerLoop, Message, decode
 from vigie_shared.events import Envelope, event_id_for
 from vigie_shared.events.v1 import TOPICS, ErasureStatus, PersonalDataAccessed, PrivacyErasure
 from vigie_shared.metrics import ServiceMetrics
+from vigie_shared.service import BusRuntime
 
 log = structlog.get_logger("vigie.privacy")
 
@@ -91,7 +93,7 @@ class ErasureHandler:
 
 
 def start_erasure_consumer(
-    runtime: object,
+    runtime: BusRuntime,
     *,
     service: str,
     group: str,
@@ -101,11 +103,7 @@ def start_erasure_consumer(
     """Runs an ErasureHandler in its own consumer group (`<group>.privacy`), beside the main one.
 
     Its own group because the embedded bus gives a group one active consumer at a time.
-    `runtime` is the service's `vigie_shared.service.BusRuntime`.
     """
-    from vigie_shared.service import BusRuntime
-
-    assert isinstance(runtime, BusRuntime)
     handler = ErasureHandler(service, erase, runtime.bus, source=runtime.publisher.source)
     loop = ConsumerLoop(
         runtime.bus,
@@ -141,14 +139,11 @@ class AccessRecorder:
             records=records,
             at=datetime.now(UTC),
         )
-        envelope = Envelope[PersonalDataAccessed].wrap(data, source=self._source, correlationid=envelope_id())
+        # An access is its own story: it gets a fresh correlation id.
+        envelope = Envelope[PersonalDataAccessed].wrap(
+            data, source=self._source, correlationid=str(uuid.uuid4())
+        )
         await publish_event(self._bus, envelope)
-
-
-def envelope_id() -> str:
-    import uuid
-
-    return str(uuid.uuid4())
 
 
 __all__ = [
