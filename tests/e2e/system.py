@@ -54,6 +54,9 @@ class SystemConfig:
         }
         if service != "ingest":
             env["VIGIE_DATABASE_URL"] = f"sqlite+aiosqlite:///{self.workdir}/{service}.db"
+        if service == "audit":
+            # Privacy requests name people by platform user id, pseudonymised as ingest does.
+            env["VIGIE_PSEUDONYM_KEY"] = PSEUDONYM_KEY
         else:
             env["VIGIE_META_APP_SECRET"] = META_SECRET
             env["VIGIE_PSEUDONYM_KEY"] = PSEUDONYM_KEY

@@ -35,6 +35,8 @@ def make_settings(tmp_path: Path, **overrides: Any) -> IngestSettings:
         "mastodon_webhook_secret": signing.MASTODON_SECRET,
         "generic_webhook_secret": signing.GENERIC_SECRET,
         "max_body_bytes": 64 * 1024,
+        # These tests check display names travel; which communities may send them is tested apart.
+        "display_name_communities": ["*"],
     }
     values.update(overrides)
     return IngestSettings(**values)

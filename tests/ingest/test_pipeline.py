@@ -133,3 +133,27 @@ def test_no_pseudonym_key_is_not_configured() -> None:
     )
     with pytest.raises(NotConfigured):
         _ = missing.pseudonymise
+
+
+@pytest.mark.parametrize(
+    ("opted_in", "kept"),
+    [(None, True), ([], False), (["another-page"], False), ([PAGE], True), (["*"], True)],
+    ids=["not-wired", "nobody", "another", "this-page", "all"],
+)
+async def test_display_names_leave_ingest_only_for_communities_that_opt_in(
+    opted_in: list[str] | None, kept: bool
+) -> None:
+    bus = MemoryBus()
+    pipeline = Ingest(
+        publisher=EventPublisher(bus, source="vigie/ingest"),
+        store=MemoryState(),
+        metrics=IngestMetrics(ServiceMetrics("ingest")),
+        pseudonym_key=b"k",
+        ttl_seconds=60,
+        display_name_communities=opted_in,
+    )
+    await pipeline.publish(items("Bonjour"), "facebook")
+    [(_, _, value)] = bus.records
+    author = json.loads(value)["author"]
+    assert author["pseudonym"] == "psn"
+    assert (author["display_name"] is not None) is kept

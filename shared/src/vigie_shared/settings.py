@@ -45,6 +45,10 @@ class CommonSettings(BaseSettings):
     api_tokens_file: Path | None = None
     # Any request body over this is refused with 413 before it is parsed, on every route.
     http_max_body_bytes: int = Field(default=1_048_576, gt=0)
+    # Days comment texts and display names are kept, per community ("*": every other one); see
+    # vigie_shared.retention. Empty: kept until erased on request.
+    retention_days: dict[str, int] = Field(default_factory=dict)
+    retention_interval_seconds: float = Field(default=3600.0, gt=0)
 
     @classmethod
     def load(cls, **overrides: Any) -> Self:

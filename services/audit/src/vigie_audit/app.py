@@ -7,11 +7,17 @@ from fastapi import FastAPI
 from vigie_shared.db import open_store
 from vigie_shared.events.v1 import ALL_TOPICS
 from vigie_shared.metrics import ServiceMetrics
+from vigie_shared.privacy import AccessRecorder, start_erasure_consumer
+from vigie_shared.retention import RetentionJob
 from vigie_shared.service import bus_runtime, new_app, start_consumer
 
+from vigie_audit.adapters.checkpoints import Checkpointer, CheckpointFile
 from vigie_audit.adapters.store import AuditStore
-from vigie_audit.api import router
+from vigie_audit.api import privacy_router, router
+from vigie_audit.domain.chain import ChainKey
+from vigie_audit.domain.checkpoint import CheckpointSigner
 from vigie_audit.handlers import AuditHandler
+from vigie_audit.privacy import AuditEraser
 from vigie_audit.report_facts import start_reports
 from vigie_audit.reports import report_templates
 from vigie_audit.reports import router as reports_router
@@ -28,8 +34,17 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
             open_store(AuditStore, settings.database_url) as store,
             bus_runtime(settings, metrics) as runtime,
         ):
+            store.configure(ChainKey(settings.chain_key_bytes()), settings.redaction_key_bytes())
             app.state.engine = store.engine
             app.state.audit = store
+            app.state.access = AccessRecorder(runtime.bus, service="audit", source=runtime.publisher.source)
+            checkpointer = Checkpointer(
+                store,
+                CheckpointSigner(settings.checkpoint_seed()),
+                CheckpointFile(settings.checkpoint_path()),
+                interval=settings.audit_checkpoint_interval_seconds,
+            )
+            app.state.checkpointer = checkpointer
             handler = AuditHandler(store)
             start_consumer(
                 runtime,
@@ -40,8 +55,24 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
                 batch_handler=handler.handle_batch,
             )
             app.state.report_facts = start_reports(runtime, store.engine, settings, metrics)
+            eraser = AuditEraser(store, runtime.bus)
+            start_erasure_consumer(
+                runtime, service="audit", group=settings.group, erase=eraser.erase, metrics=metrics
+            )
+            retention = RetentionJob(
+                "audit",
+                store.purge_expired,
+                settings.retention_days,
+                interval=settings.retention_interval_seconds,
+            )
             app.state.runtime = runtime
-            yield
+            checkpointer.start()
+            retention.start()
+            try:
+                yield
+            finally:
+                await retention.stop()
+                await checkpointer.stop()
 
     app = new_app(
         settings,
@@ -54,4 +85,5 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
     app.include_router(router)
     app.include_router(reports_router)
     app.state.report_templates = report_templates()
+    app.include_router(privacy_router)
     return app

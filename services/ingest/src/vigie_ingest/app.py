@@ -54,6 +54,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
                     pseudonym_key=key.get_secret_value().encode() if key else None,
                     ttl_seconds=settings.idempotency_ttl_seconds,
                     namespace=settings.bus_topic_prefix,
+                    display_name_communities=settings.display_name_communities,
                 )
                 app.state.ingest = ingest
                 tasks = [asyncio.create_task(_purge_forever(state, 3600.0), name="idempotency-purge")]

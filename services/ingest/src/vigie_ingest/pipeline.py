@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -13,7 +13,7 @@ from vigie_platforms.inbound.outcome import Item
 from vigie_shared.bus import EventPublisher
 from vigie_shared.coalesce import Coalescer
 from vigie_shared.events import Envelope
-from vigie_shared.events.v1 import Keyed
+from vigie_shared.events.v1 import CommentReceived, Keyed
 from vigie_shared.privacy import pseudonymise
 
 from vigie_ingest.domain.ports import IdempotencyStore, StoreUnavailable
@@ -44,6 +44,7 @@ class Ingest:
         pseudonym_key: bytes | None,
         ttl_seconds: float,
         namespace: str = "",
+        display_name_communities: Collection[str] | None = None,
     ) -> None:
         self.publisher = publisher
         self.store = store
@@ -52,6 +53,9 @@ class Ingest:
         self._ttl = ttl_seconds
         # Keys are scoped by the topic prefix: "already published" means to these topics.
         self._namespace = namespace
+        # Display names leave ingest only for these communities ("*": all). None keeps every name,
+        # for callers not yet wired to VIGIE_DISPLAY_NAME_COMMUNITIES.
+        self._names = None if display_name_communities is None else frozenset(display_name_communities)
         # Group commit: deliveries arriving while a write is in flight share the next one.
         self._writes: Coalescer[list[Envelope[Keyed]], None] = Coalescer(
             self._write, name="ingest-group-commit"
@@ -88,7 +92,7 @@ class Ingest:
                 duplicates += 1
                 continue
             done.add(key)  # the same comment twice in one delivery goes out once
-            comment = item.comment
+            comment = self._without_unwanted_name(item.comment)
             fresh.append(key)
             events.append(
                 self.publisher.envelope(comment, correlationid=correlation_id(comment), id=event_id(comment))
@@ -105,6 +109,15 @@ class Ingest:
                     self.metrics.state_errors.labels(operation="write").inc()
                     log.warning("idempotency_write_failed", platform=platform, error=str(error))
         return Published(len(events), duplicates)
+
+    def _without_unwanted_name(self, comment: CommentReceived) -> CommentReceived:
+        names = self._names
+        if names is None or comment.author.display_name is None:
+            return comment
+        if "*" in names or comment.comment.community in names:
+            return comment
+        author = comment.author.model_copy(update={"display_name": None})
+        return comment.model_copy(update={"author": author})
 
     async def _commit(self, events: list[Envelope[Keyed]]) -> None:
         """One durable write per batch of deliveries instead of one per webhook; each delivery's

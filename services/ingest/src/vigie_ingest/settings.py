@@ -23,6 +23,9 @@ class IngestSettings(CommonSettings):
     port: int = 8001
     pseudonym_key: SecretStr | None = None
     max_body_bytes: int = Field(default=1_048_576, gt=0)
+    # Communities whose members' display names may travel past ingest (comma-separated, "*": all).
+    # Everyone else is known downstream by pseudonym only.
+    display_name_communities: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # Platform secrets (CONTRACT.md names). Comma-separated lists: every listed value is accepted.
     meta_app_secret: SecretStr | None = None
@@ -83,7 +86,7 @@ class IngestSettings(CommonSettings):
             )
         return self
 
-    @field_validator("youtube_channel_ids", mode="before")
+    @field_validator("youtube_channel_ids", "display_name_communities", mode="before")
     @classmethod
     def _split_channels(cls, value: object) -> object:
         if isinstance(value, str):

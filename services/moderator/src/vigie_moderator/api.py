@@ -24,6 +24,7 @@ from vigie_shared.events.v1 import (
     PlatformActionStatus,
     ReviewVerdict,
 )
+from vigie_shared.privacy import AccessRecorder, subject
 from vigie_shared.service import PublisherDep
 
 from vigie_moderator.adapters.policies import ConcurrentPolicyChange, PolicyMode, SqlPolicies
@@ -205,6 +206,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     },
 )
 async def list_reviews(
+    request: Request,
     principal: Moderator,
     reviews: ReviewsDep,
     response: Response,
@@ -236,6 +238,16 @@ async def list_reviews(
     if len(rows) > limit:
         rows = rows[:limit]
         response.headers[NEXT_CURSOR_HEADER] = encode_cursor(rows[-1])
+    if rows:
+        # The queue shows comment texts: who looked at whose is kept in audit's access log.
+        recorder: AccessRecorder = request.app.state.access
+        await recorder.record(
+            principal=principal.name,
+            route="/v1/reviews",
+            purpose="review queue",
+            subjects=[subject(row.platform, row.author_pseudonym) for row in rows],
+            records=len(rows),
+        )
     return [ReviewItem.model_validate(row, from_attributes=True) for row in rows]
 
 

@@ -7,6 +7,8 @@ from fastapi import FastAPI
 from vigie_shared.db import open_store
 from vigie_shared.events.v1 import TOPICS
 from vigie_shared.metrics import ServiceMetrics
+from vigie_shared.privacy import AccessRecorder, start_erasure_consumer
+from vigie_shared.retention import RetentionJob
 from vigie_shared.service import bus_runtime, new_app, start_consumer, start_outbox
 
 from vigie_moderator.adapters.policies import SqlPolicies
@@ -41,9 +43,13 @@ def create_app(
             open_store(ReviewStore, settings.database_url) as reviews,
             bus_runtime(settings, metrics) as runtime,
         ):
+            reviews.redaction_key = settings.redaction_key_bytes()
             app.state.engine = reviews.engine
             app.state.reviews = reviews
             start_outbox(runtime, reviews, metrics)
+            app.state.access = AccessRecorder(
+                runtime.bus, service="moderator", source=runtime.publisher.source
+            )
             app.state.policies = policies or SqlPolicies(
                 reviews.engine,
                 default=default_policy(getattr(app.state.scorer, "suggested_thresholds", None)),
@@ -59,8 +65,25 @@ def create_app(
                 max_records=settings.batch_max_records,
                 fetch_timeout=settings.batch_max_wait_seconds,
             )
+            start_erasure_consumer(
+                runtime,
+                service="moderator",
+                group=settings.group,
+                erase=reviews.erase_subject,
+                metrics=metrics,
+            )
+            retention = RetentionJob(
+                "moderator",
+                reviews.purge_expired,
+                settings.retention_days,
+                interval=settings.retention_interval_seconds,
+            )
+            retention.start()
             app.state.runtime = runtime
-            yield
+            try:
+                yield
+            finally:
+                await retention.stop()
 
     async def models_ready() -> str | None:
         return None if getattr(app.state, "scorer", None) is not None else "models not loaded"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import SecretStr
 from vigie_shared.settings import CommonSettings
 
 
@@ -13,3 +14,11 @@ class ModeratorSettings(CommonSettings):
     onnx_threads: int = 1
     batch_max_records: int = 64
     batch_max_wait_seconds: float = 0.05
+    # Keys the hashes in placeholders of redacted e-mails, phones, IBANs, cards and IPs.
+    redaction_key: SecretStr | None = None
+
+    def secrets(self) -> dict[str, SecretStr | None]:
+        return {"VIGIE_REDACTION_KEY": self.redaction_key}
+
+    def redaction_key_bytes(self) -> bytes | None:
+        return self.redaction_key.get_secret_value().encode() if self.redaction_key else None

@@ -12,6 +12,7 @@ from vigie_shared.auth import Principal, Role, require
 from vigie_shared.bus import EventPublisher
 from vigie_shared.events import Envelope, event_id_for
 from vigie_shared.events.v1 import Keyed, Platform, ReplyReviewed, ReplyVerdict
+from vigie_shared.privacy import AccessRecorder, subject
 from vigie_shared.service import PublisherDep
 
 from vigie_responder.adapters.store import (
@@ -134,6 +135,7 @@ async def _accessible(drafts: DraftStore, draft_id: str, principal: Principal) -
 
 @router.get("", summary="Reply drafts, oldest first")
 async def list_drafts(
+    request: Request,
     principal: Moderator,
     drafts: DraftsDep,
     draft_status: Annotated[DraftStatus | None, Query(alias="status")] = DraftStatus.PENDING,
@@ -144,12 +146,29 @@ async def list_drafts(
         communities=principal.community_filter(),
         limit=limit,
     )
+    await record_read(request, principal, "/v1/drafts", rows)
     return [DraftOut.of(row) for row in rows]
 
 
 @router.get("/{draft_id}", summary="One draft", responses=NOT_FOUND)
-async def get_draft(draft_id: str, principal: Moderator, drafts: DraftsDep) -> DraftOut:
-    return DraftOut.of(await _accessible(drafts, draft_id, principal))
+async def get_draft(request: Request, draft_id: str, principal: Moderator, drafts: DraftsDep) -> DraftOut:
+    row = await _accessible(drafts, draft_id, principal)
+    await record_read(request, principal, "/v1/drafts/{draft_id}", [row])
+    return DraftOut.of(row)
+
+
+async def record_read(request: Request, principal: Principal, route: str, rows: list[DraftRow]) -> None:
+    """Drafts show comment texts: who looked at whose is kept in audit's access log."""
+    recorder: AccessRecorder | None = getattr(request.app.state, "access", None)
+    if recorder is None or not rows:
+        return
+    await recorder.record(
+        principal=principal.name,
+        route=route,
+        purpose="reply drafts",
+        subjects=[subject(row.platform, row.author_pseudonym) for row in rows if row.author_pseudonym],
+        records=len(rows),
+    )
 
 
 def reply_limit(request: Request, row: DraftRow) -> int | None:

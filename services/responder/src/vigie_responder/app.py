@@ -4,6 +4,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from functools import partial
 
 import httpx
 from fastapi import FastAPI
@@ -12,6 +13,8 @@ from vigie_platforms.outbound import OutboundClients
 from vigie_shared.db import open_store
 from vigie_shared.events.v1 import TOPICS, Platform
 from vigie_shared.metrics import ServiceMetrics
+from vigie_shared.privacy import AccessRecorder, start_erasure_consumer
+from vigie_shared.retention import RetentionJob
 from vigie_shared.service import bus_runtime, new_app, start_consumer, start_outbox
 
 from vigie_responder.adapters.intent import IntentModel, load_centroids
@@ -25,6 +28,7 @@ from vigie_responder.domain.delivery import RetryPolicy
 from vigie_responder.drafter import Drafter, load_retrieval_params
 from vigie_responder.handlers import DraftingHandler, JobsHandler
 from vigie_responder.platforms import open_platforms
+from vigie_responder.privacy import erase_subject, purge_expired
 from vigie_responder.settings import ResponderSettings
 
 
@@ -67,7 +71,9 @@ def create_app(
             drafter = await build_drafter(settings, store, directory, http)
             app.state.drafter = drafter
             app.state.knowledge = drafter.knowledge
-            drafting = DraftingHandler(store, runtime.publisher, drafter)
+            drafting = DraftingHandler(
+                store, runtime.publisher, drafter, redaction_key=settings.redaction_key_bytes()
+            )
             jobs = JobsHandler(store, on_jobs=dispatcher.notify)
             start_consumer(
                 runtime,
@@ -87,11 +93,29 @@ def create_app(
                 batch_handler=jobs.handle_batch,
                 group_suffix="jobs",
             )
+            app.state.access = AccessRecorder(
+                runtime.bus, service="responder", source=runtime.publisher.source
+            )
+            start_erasure_consumer(
+                runtime,
+                service="responder",
+                group=settings.group,
+                erase=partial(erase_subject, store.engine),
+                metrics=metrics,
+            )
+            retention = RetentionJob(
+                "responder",
+                partial(purge_expired, store.engine),
+                settings.retention_days,
+                interval=settings.retention_interval_seconds,
+            )
             app.state.runtime = runtime
             dispatcher.start()
+            retention.start()
             try:
                 yield
             finally:
+                await retention.stop()
                 await dispatcher.stop()
 
     async def models_ready() -> str | None:

@@ -22,6 +22,7 @@ from vigie_shared.events.v1 import (
     ReplyReviewed,
     ReplyVerdict,
 )
+from vigie_shared.redact import redact_text
 
 from vigie_responder.adapters.store import DraftNotFound, DraftRow, DraftStatus, DraftStore, JobRow
 from vigie_responder.domain.drafting import draft_for, wants_reply
@@ -39,7 +40,15 @@ def draft_id_for(decision: ModerationDecided) -> str:
 class DraftingHandler:
     """Drafts a reply for each decided comment a reply helps; a batch shares one embedding pass."""
 
-    def __init__(self, drafts: DraftStore, publisher: EventPublisher, drafter: Drafter | None) -> None:
+    def __init__(
+        self,
+        drafts: DraftStore,
+        publisher: EventPublisher,
+        drafter: Drafter | None,
+        *,
+        redaction_key: bytes | None = None,
+    ) -> None:
+        self._redaction_key = redaction_key
         self._drafts = drafts
         self._publisher = publisher
         self._drafter = drafter
@@ -73,7 +82,8 @@ class DraftingHandler:
                     thread_id=ref.thread_id,
                     comment_id=ref.comment_id,
                     correlation_id=event.correlationid,
-                    comment_text=decision.text,
+                    # Contact and payment details never reach the table; the drafter read them in memory.
+                    comment_text=redact_text(decision.text, self._redaction_key) or "",
                     author_pseudonym=decision.author.pseudonym,
                     language=draft.language,
                     text=draft.text,

@@ -22,5 +22,11 @@ class ResponderSettings(CommonSettings, PlatformSettings):
     llm_api_key: SecretStr | None = None
     llm_timeout_seconds: float = Field(default=8.0, gt=0)
 
+    # Keys the hashes kept in placeholders of redacted e-mails, phones, IBANs, cards, IPs.
+    redaction_key: SecretStr | None = None
+
     def secrets(self) -> dict[str, SecretStr | None]:
-        return {"llm_api_key": self.llm_api_key}
+        return {"llm_api_key": self.llm_api_key, "VIGIE_REDACTION_KEY": self.redaction_key}
+
+    def redaction_key_bytes(self) -> bytes | None:
+        return self.redaction_key.get_secret_value().encode() if self.redaction_key else None

@@ -12,14 +12,19 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
 from vigie_shared.bus.port import BusUnavailable, CommitRefused, Headers, Message, OutgoingRecord
 from vigie_shared.coalesce import Coalescer
 from vigie_shared.events.v1 import DEADLETTER_TOPIC
+
+if TYPE_CHECKING:
+    from vigie_shared.retention import Cutoffs
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -135,6 +140,140 @@ class SqliteBus:
             await self._db.execute("COMMIT")
         except aiosqlite.Error as error:
             raise BusUnavailable(f"embedded bus write failed: {error}") from error
+
+    async def erase_subject(self, pseudonym: str) -> int:
+        """Overwrites one person's personal fields in every stored record of this file; returns how many.
+
+        A record is theirs when its body names the pseudonym, or when it belongs to the same
+        comment (correlation id) as one that does: drafts and reviews do not repeat the author.
+        The old bytes are zeroed (secure_delete) and the WAL is truncated, so nothing of the
+        original text is left in either file. Runs on its own connection, beside the publishers.
+        """
+        from vigie_shared.privacy import scrub_personal
+
+        db = await _open(self._path)
+        try:
+            await db.executescript(_SCHEMA)
+            await db.execute("PRAGMA secure_delete=ON")
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                changed = await self._scrub(db, pseudonym, scrub_personal)
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
+            await db.execute("COMMIT")
+            for attempt in range(50):
+                # Busy while another process reads; its snapshot may still need the old frames.
+                [(busy, *_)] = await db.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+                if int(busy) == 0:
+                    break
+                await asyncio.sleep(0.02 * (attempt + 1))
+            else:
+                from vigie_shared.wipe import WipeIncomplete
+
+                raise WipeIncomplete("embedded bus WAL could not be truncated: readers kept it busy")
+        finally:
+            await db.close()
+        return changed
+
+    async def purge_expired(self, cutoffs: Cutoffs, *, chunk: int = 500) -> int:
+        """Overwrites the personal fields of records older than their community's retention."""
+        from vigie_shared.privacy import scrub_personal
+
+        instants = [*cutoffs.by_community.values(), *([cutoffs.default] if cutoffs.default else [])]
+        if not instants:
+            return 0
+        latest = max(instants).timestamp()
+        db = await _open(self._path)
+        changed = 0
+        try:
+            await db.executescript(_SCHEMA)
+            await db.execute("PRAGMA secure_delete=ON")
+            after = 0
+            while True:
+                rows = list(
+                    await db.execute_fetchall(
+                        "SELECT seq, value, created FROM records WHERE seq > ? AND created < ? ORDER BY seq LIMIT ?",
+                        (after, latest, chunk),
+                    )
+                )
+                if not rows:
+                    break
+                after = int(rows[-1][0])
+                updates: list[tuple[bytes, int]] = []
+                for seq, value, created in rows:
+                    try:
+                        body = json.loads(value)
+                    except ValueError:
+                        continue
+                    if not isinstance(body, dict):
+                        continue
+                    comment = body.get("comment")
+                    community = comment.get("community") if isinstance(comment, dict) else None
+                    at = datetime.fromtimestamp(float(created), UTC)
+                    if not cutoffs.is_expired(community if isinstance(community, str) else None, at):
+                        continue
+                    scrubbed, _ = scrub_personal(body)
+                    if scrubbed != body:
+                        updates.append((json.dumps(scrubbed, ensure_ascii=False).encode(), int(seq)))
+                if updates:
+                    await db.execute("BEGIN IMMEDIATE")
+                    await db.executemany("UPDATE records SET value = ? WHERE seq = ?", updates)
+                    await db.execute("COMMIT")
+                    changed += len(updates)
+            if changed:
+                await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            await db.close()
+        return changed
+
+    @staticmethod
+    async def _scrub(
+        db: aiosqlite.Connection,
+        pseudonym: str,
+        scrub: Callable[[dict[str, Any]], tuple[dict[str, Any], int]],
+    ) -> int:
+        needle = f'%"{pseudonym}"%'
+        rows = await db.execute_fetchall(
+            "SELECT DISTINCT json_extract(headers, '$.ce_correlationid') FROM records "
+            "WHERE CAST(value AS TEXT) LIKE ?",
+            (needle,),
+        )
+        correlations = [str(row[0]) for row in rows if row[0] is not None]
+        candidates: list[tuple[int, bytes, str]] = []
+        for start in range(0, len(correlations), 500):
+            chunk = correlations[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found = await db.execute_fetchall(
+                f"SELECT seq, value, headers FROM records "  # noqa: S608 - placeholders only
+                f"WHERE json_extract(headers, '$.ce_correlationid') IN ({marks})",
+                chunk,
+            )
+            candidates += [(int(seq), bytes(value), str(headers)) for seq, value, headers in found]
+        found = await db.execute_fetchall(
+            "SELECT seq, value, headers FROM records WHERE CAST(value AS TEXT) LIKE ?", (needle,)
+        )
+        candidates += [(int(seq), bytes(value), str(headers)) for seq, value, headers in found]
+        changed = 0
+        for seq, value, headers in {seq: (seq, v, h) for seq, v, h in candidates}.values():
+            try:
+                body = json.loads(value)
+            except ValueError:
+                continue
+            if not isinstance(body, dict):
+                continue
+            scrubbed, fields = scrub(body)
+            header_map = json.loads(headers)
+            # A dead letter's error may quote the invalid input: it goes with the fields.
+            dropped = header_map.pop("vigie_error", None) is not None
+            if not fields and not dropped:
+                continue
+            await db.execute(
+                "UPDATE records SET value = ?, headers = ? WHERE seq = ?",
+                (json.dumps(scrubbed, ensure_ascii=False).encode(), json.dumps(header_map), seq),
+            )
+            changed += 1
+        return changed
 
     def consumer(self, group: str, topics: Sequence[str]) -> SqliteConsumer:
         consumer = SqliteConsumer(

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from vigie_shared.events.registry import EventData, model_for
 
@@ -89,5 +89,13 @@ class Envelope(BaseModel, Generic[D]):
         try:
             data = model.model_validate_json(body)
             return Envelope[EventData](**attrs, data=data)
-        except ValueError as invalid:
-            raise EnvelopeError(f"invalid {attrs['type']} body: {invalid}") from None
+        except ValidationError as invalid:
+            # Where and why only: pydantic's own message quotes the value, here a comment's text,
+            # and this message travels in dead-letter headers and logs.
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in error['loc']) or 'body'}: {error['type']}"
+                for error in invalid.errors(include_input=False, include_url=False)
+            )
+            raise EnvelopeError(f"invalid {attrs['type']} body: {problems}") from None
+        except ValueError:
+            raise EnvelopeError(f"invalid {attrs['type']} body") from None

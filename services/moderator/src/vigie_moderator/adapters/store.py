@@ -1,11 +1,29 @@
-"""Durable state of the moderator: the human review queue."""
+"""Durable state of the moderator: the human review queue.
+
+Texts are stored redacted (e-mails, phones, IBANs, cards, IPs become typed placeholders, see
+vigie_shared.redact). A privacy erasure blanks a person's texts and pseudonym; retention blanks
+texts past their community's window. Decisions, scores and reasons stay either way.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import JSON, ColumnElement, String, Text, and_, cast, exists, func, literal, or_, select
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    String,
+    Text,
+    and_,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -13,6 +31,12 @@ from vigie_shared.db import CommentColumns, RowNotFound, RowSettled, SqlStore, U
 from vigie_shared.events import Envelope
 from vigie_shared.events.v1 import Keyed
 from vigie_shared.outbox import OutboxColumns
+from vigie_shared.privacy import ERASED_PSEUDONYM, ERASED_TEXT
+from vigie_shared.redact import redact_text
+from vigie_shared.retention import Cutoffs
+from vigie_shared.wipe import truncate_wal, zero_on_delete
+
+EXPIRED_TEXT = "[expired]"
 
 
 class Base(DeclarativeBase):
@@ -58,12 +82,48 @@ class ReviewStore(SqlStore):
     version_table = "alembic_version_moderator"
     outbox = OutboxRow
 
+    redaction_key: bytes | None = None
+
     async def add_if_absent(self, *rows: ReviewRow) -> None:
         """Idempotent on the review id, which derives from the event that asked for the review."""
         if not rows:
             return
+        for row in rows:
+            row.text = redact_text(row.text, self.redaction_key) or ""
         async with self._sessions.begin() as session:
             await self.insert_absent(session, rows)
+
+    async def erase_subject(self, platform: str, pseudonym: str) -> dict[str, int]:
+        """Blanks the texts of one person's held comments and forgets whose they were."""
+        async with self._sessions.begin() as session:
+            await zero_on_delete(session)
+            result = await session.execute(
+                update(ReviewRow)
+                .where(ReviewRow.platform == platform, ReviewRow.author_pseudonym == pseudonym)
+                .values(text=ERASED_TEXT, author_pseudonym=ERASED_PSEUDONYM, reason=None)
+            )
+            erased = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        await truncate_wal(self._engine)
+        return {"moderator_reviews": erased}
+
+    async def purge_expired(self, cutoffs: Cutoffs) -> dict[str, int]:
+        """Blanks texts past their community's retention; the decision, scores and reasons stay."""
+        async with self._sessions.begin() as session:
+            await zero_on_delete(session)
+            result = await session.execute(
+                update(ReviewRow)
+                .where(
+                    and_(
+                        cutoffs.expired(ReviewRow.community, ReviewRow.created_at),
+                        ReviewRow.text.not_in([EXPIRED_TEXT, ERASED_TEXT]),
+                    )
+                )
+                .values(text=EXPIRED_TEXT)
+            )
+            purged = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        if purged:
+            await truncate_wal(self._engine)
+        return {"moderator_reviews": purged}
 
     async def pending(
         self,
@@ -138,7 +198,7 @@ class ReviewStore(SqlStore):
                     "status": "decided",
                     "verdict": verdict,
                     "reviewer": reviewer,
-                    "reason": reason,
+                    "reason": redact_text(reason, self.redaction_key),
                     "decided_at": now(),
                 },
                 announce=announce,

@@ -131,7 +131,9 @@ class ReplyDrafted(Keyed):
     source: DraftSource
     language: str
     intent: str | None = Field(default=None, description="question, complaint, request, praise or other")
-    kb_entry_id: str | None = Field(default=None, description="the knowledge-base entry the answer comes from")
+    kb_entry_id: str | None = Field(
+        default=None, description="the knowledge-base entry the answer comes from"
+    )
 
 
 class ReplyVerdict(StrEnum):
@@ -186,6 +188,51 @@ class PlatformAction(Keyed):
     at: datetime
 
 
+class ErasureStatus(StrEnum):
+    REQUESTED = "requested"
+    DONE = "done"
+
+
+Pseudonym = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+@register("privacy.erasure", 1)
+class PrivacyErasure(EventData):
+    """A data subject's erasure: requested once by audit, then answered done by each service."""
+
+    request_id: NonEmpty
+    platform: Platform
+    pseudonym: Pseudonym
+    status: ErasureStatus
+    service: str | None = Field(default=None, max_length=64, description="who answers (status done)")
+    erased: dict[str, int] = Field(
+        default_factory=dict, description="what the service erased: number of rows or records per store"
+    )
+    requested_by: str | None = Field(default=None, max_length=128)
+    at: AwareDatetime
+
+    def key(self) -> str:
+        return f"{self.platform.value}:{self.pseudonym}"
+
+
+@register("personal_data.accessed", 1)
+class PersonalDataAccessed(EventData):
+    """Somebody read personal data through an API: who, what and when, kept in the audit log."""
+
+    service: NonEmpty
+    principal: NonEmpty = Field(description="the token's name")
+    route: NonEmpty = Field(description="route template, never the raw path")
+    purpose: NonEmpty = Field(description="export, review queue, audit log read, ...")
+    subjects: list[Annotated[str, StringConstraints(max_length=128)]] = Field(
+        default_factory=list, max_length=1000, description="platform:pseudonym of the people read"
+    )
+    records: int = Field(ge=0, description="how many records the answer held")
+    at: AwareDatetime
+
+    def key(self) -> str:
+        return self.service
+
+
 TOPICS: dict[str, str] = {
     "comment.received": "vigie.comments.received.v1",
     "moderation.decided": "vigie.moderation.decided.v1",
@@ -195,6 +242,8 @@ TOPICS: dict[str, str] = {
     "reply.published": "vigie.replies.published.v1",
     "reply.failed": "vigie.replies.published.v1",
     "platform.action": "vigie.platform.actions.v1",
+    "privacy.erasure": "vigie.privacy.requests.v1",
+    "personal_data.accessed": "vigie.privacy.access.v1",
 }
 DEADLETTER_TOPIC = "vigie.deadletter.v1"
 ALL_TOPICS: tuple[str, ...] = tuple(dict.fromkeys(TOPICS.values()))
@@ -209,13 +258,16 @@ __all__ = [
     "CommentReceived",
     "CommentRef",
     "DraftSource",
+    "ErasureStatus",
     "Keyed",
     "ModerationDecided",
     "ModerationReviewed",
+    "PersonalDataAccessed",
     "Platform",
     "PlatformAction",
     "PlatformActionKind",
     "PlatformActionStatus",
+    "PrivacyErasure",
     "ReplyDrafted",
     "ReplyFailed",
     "ReplyPublished",

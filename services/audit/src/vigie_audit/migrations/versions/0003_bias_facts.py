@@ -1,7 +1,7 @@
 """bias facts: the text-free tables the bias and insights reports read (vigie_audit.adapters.facts)
 
 Revision ID: a55adcba0b9d
-Revises: bb77776ea003
+Revises: 41e38e04d993
 Create Date: 2026-12-02 13:57:26.503058
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from vigie_shared.db import UtcDateTime
 
 revision: str = "a55adcba0b9d"
-down_revision: str | None = "bb77776ea003"
+down_revision: str | None = "41e38e04d993"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
