@@ -82,6 +82,7 @@ def ops_router(metrics: ServiceMetrics, checks: Mapping[str, ReadinessCheck]) ->
                 reason = repr(error)
             if reason:
                 reasons[name] = reason
+            metrics.ready.labels(check=name).set(0 if reason else 1)
         if reasons:
             return JSONResponse({"status": "unavailable", "reasons": reasons}, status_code=503)
         return JSONResponse({"status": "ready"})

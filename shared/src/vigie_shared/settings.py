@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal, Self
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_PREFIX = "dev-"  # noqa: S105 - a marker, not a secret
@@ -36,6 +36,8 @@ class CommonSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool | None = None
     api_tokens_file: Path | None = None
+    # How often gauges read from storage (queue depth, consumer lag) are refreshed.
+    metrics_sample_seconds: float = Field(default=15.0, gt=0)
 
     @classmethod
     def load(cls, **overrides: Any) -> Self:

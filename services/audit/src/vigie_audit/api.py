@@ -69,9 +69,10 @@ class VerifyResult(BaseModel):
 
 
 @router.get("/verify", summary="Recompute the hash chain over the whole log")
-async def verify_chain(principal: Auditor, store: StoreDep) -> VerifyResult:
+async def verify_chain(principal: Auditor, store: StoreDep, request: Request) -> VerifyResult:
     entries = [entry async for entry in store.stream()]
     result: Verification = verify(entries)
+    request.app.state.audit_metrics.verified(result.ok, result.checked)
     return VerifyResult(
         ok=result.ok,
         checked=result.checked,

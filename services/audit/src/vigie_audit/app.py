@@ -12,12 +12,14 @@ from vigie_shared.service import bus_runtime, new_app, start_consumer
 from vigie_audit.adapters.store import AuditStore
 from vigie_audit.api import router
 from vigie_audit.handlers import AuditHandler
+from vigie_audit.metrics import AuditMetrics
 from vigie_audit.settings import AuditSettings
 
 
 def create_app(settings: AuditSettings | None = None) -> FastAPI:
     settings = settings or AuditSettings.load()
     metrics = ServiceMetrics("audit")
+    audit_metrics = AuditMetrics(metrics)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -27,6 +29,7 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
         ):
             app.state.engine = store.engine
             app.state.audit = store
+            runtime.add_probe("chain", audit_metrics.chain_probe(store))
             handler = AuditHandler(store)
             start_consumer(
                 runtime,
@@ -47,5 +50,6 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         database=True,
     )
+    app.state.audit_metrics = audit_metrics
     app.include_router(router)
     return app
