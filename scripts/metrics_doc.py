@@ -30,6 +30,8 @@ SUFFIXES = {
     "gauge": ("",),
     "info": ("_info",),
 }
+# Types whose series also serve `<family>_created` (when the series started), as the client does.
+CREATED = ("counter", "histogram", "summary")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +111,7 @@ def render(docs: list[MetricDoc]) -> str:
         "Label values come from closed sets (route templates, platforms, outcomes, topics, statuses),",
         "never from ids or free text. Gauges marked *sampled* are refreshed every",
         "`VIGIE_METRICS_SAMPLE_SECONDS` (15 s by default) from the database or the broker.",
+        "Counters and histograms also serve `<family>_created`, the time each series started.",
         "",
     ]
     for service in SERVICES:
@@ -127,8 +130,12 @@ def catalogue() -> set[str]:
     names: set[str] = set()
     for line in DOC.read_text().splitlines():
         if line.startswith("| `"):
-            first = line.split("|")[1]
-            names |= {part.strip(" `") for part in first.split("<br>")}
+            first, kind = line.split("|")[1:3]
+            samples = [part.strip(" `") for part in first.split("<br>")]
+            names |= set(samples)
+            kind = kind.strip()
+            if kind in CREATED:
+                names.add(samples[0].removesuffix(SUFFIXES[kind][0]) + "_created")
     return names
 
 
