@@ -56,16 +56,21 @@ class BusRuntime:
 
 @asynccontextmanager
 async def bus_runtime(settings: CommonSettings, metrics: ServiceMetrics) -> AsyncIterator[BusRuntime]:
+    security = settings.kafka_security()
     bus = open_bus(
         settings.bus_url,
         client_id=f"vigie-{settings.service_name}",
         topic_prefix=settings.bus_topic_prefix,
+        security=security,
     )
     await bus.start()
     runtime = BusRuntime(bus, EventPublisher(bus, source=f"vigie/{settings.service_name}", metrics=metrics))
     sampler = runtime.sampler = Sampler(metrics, settings.metrics_sample_seconds)
     lag = open_lag_reader(
-        settings.bus_url, client_id=f"vigie-{settings.service_name}", topic_prefix=settings.bus_topic_prefix
+        settings.bus_url,
+        client_id=f"vigie-{settings.service_name}",
+        topic_prefix=settings.bus_topic_prefix,
+        client_options=security.client_options(),
     )
     sampler.add("consumer_lag", lag_probe(lag, metrics, lambda: runtime.subscriptions))
     # Probes a service adds later (queue depth...) are picked up from the next round on.

@@ -11,10 +11,14 @@ from vigie_shared.bus.runner import (
     PoisonMessage,
     decode,
 )
+from vigie_shared.bus.security import KafkaSecurity
 from vigie_shared.events.v1 import ALL_TOPICS, DEADLETTER_TOPIC
 
 
-def open_bus(url: str, *, client_id: str, topic_prefix: str = "") -> Bus:
+def open_bus(
+    url: str, *, client_id: str, topic_prefix: str = "", security: KafkaSecurity | None = None
+) -> Bus:
+    """`security` (TLS, SASL) applies to Kafka only; the embedded bus is a local file."""
     if url.startswith("kafka://"):
         from vigie_shared.bus.kafka import KafkaBus, bootstrap_from_url
 
@@ -23,6 +27,7 @@ def open_bus(url: str, *, client_id: str, topic_prefix: str = "") -> Bus:
             client_id=client_id,
             topic_prefix=topic_prefix,
             topics=(*ALL_TOPICS, DEADLETTER_TOPIC),
+            client_options=security.client_options() if security is not None else None,
         )
     if url.startswith("sqlite:///"):
         from vigie_shared.bus.sqlite import SqliteBus, path_from_url
@@ -39,6 +44,7 @@ __all__ = [
     "ConsumerLoop",
     "EventPublisher",
     "Headers",
+    "KafkaSecurity",
     "Message",
     "MessageHandler",
     "OutgoingRecord",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -38,7 +39,10 @@ class KafkaBus:
         topics: Sequence[str] = (),
         partitions: int = 3,
         request_timeout_ms: int = 10_000,
+        client_options: Mapping[str, Any] | None = None,
     ) -> None:
+        # TLS and SASL settings (KafkaSecurity.client_options), given to every client opened here.
+        self._options = dict(client_options or {})
         self._bootstrap = bootstrap
         self._client_id = client_id
         self._prefix = topic_prefix
@@ -56,6 +60,7 @@ class KafkaBus:
             enable_idempotence=True,
             request_timeout_ms=self._request_timeout_ms,
             linger_ms=0,
+            **self._options,
         )
         try:
             await producer.start()
@@ -72,6 +77,7 @@ class KafkaBus:
             bootstrap_servers=self._bootstrap,
             client_id=f"{self._client_id}-admin",
             request_timeout_ms=self._request_timeout_ms,
+            **self._options,
         )
         try:
             await admin.start()
@@ -130,6 +136,7 @@ class KafkaBus:
             [self._prefix + t for t in topics],
             self._prefix,
             self._client_id,
+            client_options=self._options,
         )
 
     async def check(self) -> str | None:
@@ -148,7 +155,15 @@ def _causal_order(record: ConsumerRecord[bytes, bytes]) -> tuple[int, bytes]:
 
 
 class KafkaConsumer:
-    def __init__(self, bootstrap: str, group: str, topics: list[str], prefix: str, client_id: str) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        group: str,
+        topics: list[str],
+        prefix: str,
+        client_id: str,
+        client_options: Mapping[str, Any] | None = None,
+    ) -> None:
         self._prefix = prefix
         self._consumer = AIOKafkaConsumer(
             *topics,
@@ -158,6 +173,7 @@ class KafkaConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             isolation_level="read_committed",
+            **(client_options or {}),
         )
 
     async def start(self) -> None:
