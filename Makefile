@@ -10,12 +10,13 @@ export VIGIE_KAFKA_PORT ?= 9092
 export VIGIE_KAFKA_CONTROLLER_PORT ?= 9093
 export VIGIE_PG_PORT ?= 55432
 
-.PHONY: help install encoder run test test-fast kafka-up kafka-down postgres-up postgres-down models schemas lint typecheck bench clean deadletters-replay
+.PHONY: help install encoder run test test-fast kafka-up kafka-down postgres-up postgres-down prometheus models schemas metrics-doc lint typecheck bench clean deadletters-replay
 
 help:
 	@echo "make run    start all four services on the embedded bus and SQLite (Ctrl-C stops)"
 	@echo "make test   install everything, start Kafka and PostgreSQL, run the whole suite, stop them"
-	@echo "other: install kafka-up kafka-down postgres-up postgres-down models schemas lint typecheck bench"
+	@echo "other: install kafka-up kafka-down postgres-up postgres-down prometheus models schemas metrics-doc"
+	@echo "       lint typecheck bench"
 	@echo "       deadletters-replay TOPIC=<source topic> SINCE=<2h|ISO time> [GROUP=...] [DRY_RUN=1]"
 
 install:
@@ -34,13 +35,15 @@ run: install
 
 # Kafka and PostgreSQL are started here and stopped whatever the outcome; tests marked `kafka`
 # fail (never skip) when the broker is missing, so a green run proves they ran.
-test: install
+# Prometheus (promtool and the server) comes from Debian: the rule and scrape tests fail, not skip,
+# when VIGIE_REQUIRE_PROMETHEUS is set and it is missing.
+test: install prometheus
 	@scripts/chromium.sh >/dev/null
 	@deploy/kafka/kafka.sh fetch
 	@set -o pipefail; status=0; \
 	  deploy/kafka/kafka.sh up && scripts/postgres.sh up || status=$$?; \
 	  if [ $$status -eq 0 ]; then \
-	    VIGIE_TEST_KAFKA_URL=kafka://127.0.0.1:$(VIGIE_KAFKA_PORT) \
+	    VIGIE_REQUIRE_PROMETHEUS=1 VIGIE_TEST_KAFKA_URL=kafka://127.0.0.1:$(VIGIE_KAFKA_PORT) \
 	    VIGIE_TEST_POSTGRES_URL=$$(scripts/postgres.sh url) $(UV) run pytest $(PYTEST_ARGS) || status=$$?; \
 	  fi; \
 	  deploy/kafka/kafka.sh down; scripts/postgres.sh down; exit $$status
@@ -60,12 +63,19 @@ postgres-up:
 postgres-down:
 	@scripts/postgres.sh down
 
+prometheus:
+	@scripts/prometheus.sh install
+
 models: install
 	$(UV) run python -m training.encoder --force
 	$(UV) run python -m training.build_all
 
 schemas: install
 	$(UV) run python -m vigie_shared.events.schemas
+
+# docs/metrics.md from the services' registries (a test fails when it is stale).
+metrics-doc: install
+	$(UV) run python scripts/metrics_doc.py
 
 lint: install
 	$(UV) run ruff check .

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import uuid
@@ -10,7 +11,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from pydantic import SecretStr
 from vigie_shared.auth import Role, TokenEntry, hash_token, write_token_file
+from vigie_shared.bus import KafkaSecurity
 
 KAFKA_URL = os.environ.get("VIGIE_TEST_KAFKA_URL", "kafka://127.0.0.1:9092")
 
@@ -34,6 +37,18 @@ def kafka_url() -> str:
             pytrace=False,
         )
     return KAFKA_URL
+
+
+@pytest.fixture(scope="session")
+def kafka_security() -> KafkaSecurity | None:
+    """TLS and SASL for the test broker; set by tests/shared/test_kafka_security.py, which runs the
+    bus contract suite against a SASL_SSL broker it starts (VIGIE_TEST_KAFKA_SECURITY is JSON)."""
+    raw = os.environ.get("VIGIE_TEST_KAFKA_SECURITY")
+    if not raw:
+        return None
+    fields = json.loads(raw)
+    password = fields.pop("password", None)
+    return KafkaSecurity(**fields, password=SecretStr(password) if password is not None else None)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("kafka", marks=pytest.mark.kafka)])

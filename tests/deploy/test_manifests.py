@@ -224,7 +224,9 @@ def test_kustomize_renders() -> None:
     assert out.returncode == 0, out.stderr
     docs = [d for d in yaml.safe_load_all(out.stdout) if d]
     deployments = [d for d in docs if d["kind"] == "Deployment"]
-    assert sorted(d["metadata"]["name"] for d in deployments) == sorted(f"vigie-{s}" for s in SERVICES)
+    # The four services, and ingest's one-replica YouTube poller (tests/deploy/test_k8s_schemas.py).
+    expected = [f"vigie-{s}" for s in SERVICES] + ["vigie-ingest-poller"]
+    assert sorted(d["metadata"]["name"] for d in deployments) == sorted(expected)
     for d in docs:
         assert d["kind"] == "Namespace" or d["metadata"]["namespace"] == "vigie"
     for d in deployments:

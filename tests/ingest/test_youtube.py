@@ -216,3 +216,17 @@ def test_quota_day_turns_at_pacific_midnight() -> None:
     assert quota.today(before).used == 9_000
     assert quota.today(after).used == 0
     assert youtube.seconds_until_reset(before) == pytest.approx(60)
+
+
+async def test_a_replica_with_the_poller_off_builds_no_poller(tmp_path: Path) -> None:
+    from vigie_ingest.youtube import YouTubePoller
+
+    from tests.ingest.conftest import make_settings
+
+    on = make_settings(tmp_path, youtube_api_key="k", youtube_channel_ids="UC1")
+    off = make_settings(tmp_path, youtube_api_key="k", youtube_channel_ids="UC1", youtube_poller=False)
+    ingest, cursors = object(), object()
+    poller = YouTubePoller.from_settings(on, ingest, cursors)  # type: ignore[arg-type]
+    assert poller is not None
+    await poller.close()
+    assert YouTubePoller.from_settings(off, ingest, cursors) is None  # type: ignore[arg-type]

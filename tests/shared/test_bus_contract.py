@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 
 import pytest
-from vigie_shared.bus import Bus, ConsumerLoop, Message, OutgoingRecord, decode, open_bus
+from vigie_shared.bus import Bus, ConsumerLoop, KafkaSecurity, Message, OutgoingRecord, decode, open_bus
 from vigie_shared.events import Envelope
 from vigie_shared.events.v1 import (
     DEADLETTER_TOPIC,
@@ -24,8 +24,8 @@ RECEIVED = TOPICS["comment.received"]
 
 
 @pytest.fixture
-async def bus(bus_url: str, topic_prefix: str) -> AsyncIterator[Bus]:
-    bus = open_bus(bus_url, client_id="contract-test", topic_prefix=topic_prefix)
+async def bus(bus_url: str, topic_prefix: str, kafka_security: KafkaSecurity | None) -> AsyncIterator[Bus]:
+    bus = open_bus(bus_url, client_id="contract-test", topic_prefix=topic_prefix, security=kafka_security)
     await bus.start()
     try:
         yield bus

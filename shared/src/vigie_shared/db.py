@@ -39,7 +39,12 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True)
+    from vigie_shared.pg_tls import split_ssl
+
+    parsed, tls = split_ssl(parsed)
+    return create_async_engine(
+        parsed, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args=tls, hide_parameters=True
+    )
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -113,6 +113,7 @@ def ops_router(metrics: ServiceMetrics, checks: Mapping[str, ReadinessCheck]) ->
                 reason = repr(error)
             if reason:
                 reasons[name] = reason
+            metrics.ready.labels(check=name).set(0 if reason else 1)
         if reasons:
             # Degraded: the process serves, but a consumer waits for a dependency (it resumes alone).
             state = "degraded" if set(reasons) <= DEGRADED_ONLY else "unavailable"

@@ -64,6 +64,22 @@ class ServiceMetrics:
             ["group", "reason"],
             registry=r,
         )
+        self.consumer_lag = Gauge(
+            f"{p}_bus_consumer_lag",
+            "Records a group has not committed yet, per topic and partition (sampled)",
+            ["group", "topic", "partition"],
+            registry=r,
+        )
+        # Set by each /readyz answer; the kubelet's and compose's probes keep it current.
+        self.ready = Gauge(
+            f"{p}_ready", "1 if the check passed at the last /readyz, 0 if it failed", ["check"], registry=r
+        )
+        self.sample_failures = Counter(
+            f"{p}_metrics_sample_failures",
+            "Sampled gauges that could not be refreshed, by probe (their last values stand)",
+            ["probe"],
+            registry=r,
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

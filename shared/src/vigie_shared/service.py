@@ -19,10 +19,12 @@ from vigie_shared.bus import (
     MessageHandler,
     open_bus,
 )
+from vigie_shared.bus.lag import open_lag_reader
 from vigie_shared.db import SqlStore
 from vigie_shared.http import ReadinessCheck, instrument
 from vigie_shared.metrics import ServiceMetrics
 from vigie_shared.outbox import OutboxRelay
+from vigie_shared.sampling import Probe, Sampler, lag_probe
 from vigie_shared.settings import CommonSettings
 
 
@@ -32,6 +34,15 @@ class BusRuntime:
     publisher: EventPublisher
     loops: list[ConsumerLoop] = field(default_factory=list)
     relays: list[OutboxRelay] = field(default_factory=list)
+    sampler: Sampler | None = None
+    # (group, topics) of every consumer loop, for the lag gauge.
+    subscriptions: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    def add_probe(self, name: str, probe: Probe) -> None:
+        """A gauge refreshed by the sampler every `metrics_sample_seconds` while the runtime lives."""
+        if self.sampler is None:
+            raise RuntimeError("the bus runtime has no sampler")
+        self.sampler.add(name, probe)
 
     async def consumers_running(self) -> str | None:
         """None while every consumer keeps up and every outbox relay publishes; else why not."""
@@ -55,18 +66,32 @@ def bus_options(settings: CommonSettings) -> BusOptions:
 
 @asynccontextmanager
 async def bus_runtime(settings: CommonSettings, metrics: ServiceMetrics) -> AsyncIterator[BusRuntime]:
+    security = settings.kafka_security()
     bus = open_bus(
         settings.bus_url,
         client_id=f"vigie-{settings.service_name}",
         topic_prefix=settings.bus_topic_prefix,
         options=bus_options(settings),
         metrics=metrics,
+        security=security,
     )
     await bus.start()
     runtime = BusRuntime(bus, EventPublisher(bus, source=f"vigie/{settings.service_name}", metrics=metrics))
+    sampler = runtime.sampler = Sampler(metrics, settings.metrics_sample_seconds)
+    lag = open_lag_reader(
+        settings.bus_url,
+        client_id=f"vigie-{settings.service_name}",
+        topic_prefix=settings.bus_topic_prefix,
+        client_options=security.client_options(),
+    )
+    sampler.add("consumer_lag", lag_probe(lag, metrics, lambda: runtime.subscriptions))
+    # Probes a service adds later (queue depth...) are picked up from the next round on.
+    sampler.start()
     try:
         yield runtime
     finally:
+        await sampler.stop()
+        await lag.close()
         for loop in runtime.loops:
             await loop.stop()
         for relay in runtime.relays:
@@ -196,6 +221,7 @@ def start_consumer(
         fetch_timeout=fetch_timeout,
     )
     runtime.loops.append(loop)
+    runtime.subscriptions.append((loop.group, list(topics)))
     loop.start()
     return loop
 

@@ -9,6 +9,8 @@ from typing import Any, Literal, Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from vigie_shared.bus.security import KafkaSecurity
+
 DEV_SECRET_PREFIX = "dev-"  # noqa: S105 - a marker, not a secret
 PLACEHOLDER = "CHANGE_ME"  # what the deploy examples ship
 MIN_SECRET_BYTES = 32
@@ -49,6 +51,17 @@ class CommonSettings(BaseSettings):
     # vigie_shared.retention. Empty: kept until erased on request.
     retention_days: dict[str, int] = Field(default_factory=dict)
     retention_interval_seconds: float = Field(default=3600.0, gt=0)
+    # How often gauges read from storage (queue depth, consumer lag) are refreshed.
+    metrics_sample_seconds: float = Field(default=15.0, gt=0)
+    # A managed or Strimzi Kafka: TLS and SASL (see deploy/README.md). PLAINTEXT for a local broker.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_ca_file: Path | None = None
+    kafka_ssl_cert_file: Path | None = None
+    kafka_ssl_key_file: Path | None = None
+    kafka_ssl_check_hostname: bool = True
 
     @classmethod
     def load(cls, **overrides: Any) -> Self:
@@ -58,6 +71,18 @@ class CommonSettings(BaseSettings):
             return cls(_secrets_dir=secrets_dir, **overrides)
         return cls(**overrides)
 
+    def kafka_security(self) -> KafkaSecurity:
+        return KafkaSecurity(
+            protocol=self.kafka_security_protocol,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            username=self.kafka_sasl_username,
+            password=self.kafka_sasl_password,
+            ca_file=self.kafka_ssl_ca_file,
+            cert_file=self.kafka_ssl_cert_file,
+            key_file=self.kafka_ssl_key_file,
+            check_hostname=self.kafka_ssl_check_hostname,
+        )
+
     @property
     def group(self) -> str:
         return self.consumer_group or f"vigie-{self.service_name}"
@@ -65,6 +90,13 @@ class CommonSettings(BaseSettings):
     def secrets(self) -> dict[str, SecretStr | None]:
         """The secrets this service holds, for the production check below."""
         return {}
+
+    @model_validator(mode="after")
+    def _kafka_security_is_whole(self) -> Self:
+        # Refused at start-up, not at the first connection: a half-configured SASL would only
+        # show as a broker that never answers.
+        self.kafka_security()
+        return self
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> Self:

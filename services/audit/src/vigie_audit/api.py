@@ -152,6 +152,7 @@ class VerifyResult(BaseModel):
 async def verify_chain(
     principal: Auditor,
     store: StoreDep,
+    request: Request,
     checkpointer: CheckpointerDep,
     settings: SettingsDep,
     from_seq: Annotated[int, Query(ge=1)] = 1,
@@ -185,6 +186,7 @@ async def verify_chain(
     result = report.verification
     anchor_check = report.anchor
     ok = result.ok and (anchor_check is None or anchor_check.ok)
+    request.app.state.audit_metrics.verified(ok, result.checked)
     return VerifyResult(
         ok=ok,
         checked=result.checked,

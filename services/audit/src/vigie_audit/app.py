@@ -17,6 +17,7 @@ from vigie_audit.api import privacy_router, router
 from vigie_audit.domain.chain import ChainKey
 from vigie_audit.domain.checkpoint import CheckpointSigner
 from vigie_audit.handlers import AuditHandler
+from vigie_audit.metrics import AuditMetrics
 from vigie_audit.privacy import AuditEraser
 from vigie_audit.report_facts import start_reports
 from vigie_audit.reports import report_templates
@@ -27,6 +28,7 @@ from vigie_audit.settings import AuditSettings
 def create_app(settings: AuditSettings | None = None) -> FastAPI:
     settings = settings or AuditSettings.load()
     metrics = ServiceMetrics("audit")
+    audit_metrics = AuditMetrics(metrics)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -45,6 +47,7 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
                 interval=settings.audit_checkpoint_interval_seconds,
             )
             app.state.checkpointer = checkpointer
+            runtime.add_probe("chain", audit_metrics.chain_probe(store))
             handler = AuditHandler(store)
             start_consumer(
                 runtime,
@@ -82,6 +85,7 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         database=True,
     )
+    app.state.audit_metrics = audit_metrics
     app.include_router(router)
     app.include_router(reports_router)
     app.state.report_templates = report_templates()

@@ -145,6 +145,7 @@ class Rejected(HTTPException):
         headers: dict[str, str] | None = None,
     ) -> None:
         metrics.rejected.labels(platform=platform, reason=reason).inc()
+        metrics.refused(platform, code)
         log.info("webhook_rejected", platform=platform, reason=reason, status=code)
         super().__init__(code, detail=reason, headers=headers)
 
@@ -222,9 +223,11 @@ async def answer(ingest: Ingest, platform: str, outcome: Outcome, retry_after: i
     metrics = ingest.metrics
     if isinstance(outcome, Handshake):
         metrics.handshakes.labels(platform=platform).inc()
+        metrics.webhooks.labels(platform=platform, outcome="handshake").inc()
         return reply_response(outcome.reply)
     if isinstance(outcome, Revoked):
         metrics.revocations.labels(platform=platform, status=outcome.status).inc()
+        metrics.webhooks.labels(platform=platform, outcome="revoked").inc()
         log.warning(
             "subscription_revoked",
             platform=platform,
@@ -247,6 +250,7 @@ async def answer(ingest: Ingest, platform: str, outcome: Outcome, retry_after: i
             metrics,
             headers={"Retry-After": str(retry_after)},
         ) from error
+    metrics.webhooks.labels(platform=platform, outcome="accepted").inc()
     if outcome.reply is not None:
         return reply_response(outcome.reply)
     summary = IngestResult(published=result.published, duplicates=result.duplicates, ignored=outcome.ignored)

@@ -5,10 +5,27 @@ from __future__ import annotations
 from prometheus_client import Counter
 from vigie_shared.metrics import ServiceMetrics
 
+# A refusal's HTTP status, as the outcome label of vigie_ingest_webhooks (a bounded set).
+REFUSAL_OUTCOMES = {
+    400: "malformed",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_configured",
+    413: "too_large",
+    415: "unsupported_media",
+    503: "unavailable",
+}
+
 
 class IngestMetrics:
     def __init__(self, base: ServiceMetrics) -> None:
         r = base.registry
+        self.webhooks = Counter(
+            "vigie_ingest_webhooks",
+            "Webhook deliveries by platform and outcome (accepted, handshake, revoked or a refusal)",
+            ["platform", "outcome"],
+            registry=r,
+        )
         self.accepted = Counter(
             "vigie_ingest_comments_accepted", "Comments published", ["platform"], registry=r
         )
@@ -48,3 +65,6 @@ class IngestMetrics:
         self.youtube_quota_units = Counter(
             "vigie_ingest_youtube_quota_units", "YouTube Data API quota units spent", registry=r
         )
+
+    def refused(self, platform: str, code: int) -> None:
+        self.webhooks.labels(platform=platform, outcome=REFUSAL_OUTCOMES.get(code, "refused")).inc()

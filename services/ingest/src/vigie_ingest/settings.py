@@ -55,6 +55,9 @@ class IngestSettings(CommonSettings):
     youtube_api_key: SecretStr | None = None
     youtube_channel_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     youtube_api_base_url: str = "https://www.googleapis.com/youtube/v3"
+    # Off in the webhook replicas of a deployment, on in its single poller (deploy/k8s/ingest-poller):
+    # every poller spends the YouTube quota and publishes the same comments again.
+    youtube_poller: bool = True
     youtube_poll_interval_seconds: float = Field(default=60.0, gt=0)
     youtube_daily_quota: int = Field(default=10_000, gt=0)
     youtube_quota_reserve: int = Field(default=500, ge=0)

@@ -52,7 +52,11 @@ class YouTubePoller:
     def from_settings(
         cls, settings: IngestSettings, ingest: Ingest, cursors: CursorStore
     ) -> YouTubePoller | None:
-        if settings.youtube_api_key is None or not settings.youtube_channel_ids:
+        if (
+            not settings.youtube_poller
+            or settings.youtube_api_key is None
+            or not settings.youtube_channel_ids
+        ):
             return None
         api = YouTubeApi(
             settings.youtube_api_base_url,

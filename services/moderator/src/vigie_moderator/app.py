@@ -18,6 +18,7 @@ from vigie_moderator.domain.policies import PolicySource
 from vigie_moderator.domain.policy import default_policy
 from vigie_moderator.domain.scores import Scorer
 from vigie_moderator.handlers import ModerationHandler
+from vigie_moderator.metrics import ModeratorMetrics
 from vigie_moderator.settings import ModeratorSettings
 
 
@@ -35,6 +36,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or ModeratorSettings.load()
     metrics = ServiceMetrics("moderator")
+    moderator_metrics = ModeratorMetrics(metrics)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -54,7 +56,10 @@ def create_app(
                 reviews.engine,
                 default=default_policy(getattr(app.state.scorer, "suggested_thresholds", None)),
             )
-            handler = ModerationHandler(app.state.scorer, app.state.policies, reviews, runtime.publisher)
+            runtime.add_probe("review_queue", moderator_metrics.queue_probe(reviews))
+            handler = ModerationHandler(
+                app.state.scorer, app.state.policies, reviews, runtime.publisher, moderator_metrics
+            )
             start_consumer(
                 runtime,
                 settings,

@@ -8,6 +8,7 @@ removes it. Every id derives from the incoming event id, so a redelivery repeats
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 
 import structlog
@@ -29,6 +30,7 @@ from vigie_moderator.adapters.store import ReviewRow, ReviewStore, now
 from vigie_moderator.domain.policies import PolicySource
 from vigie_moderator.domain.policy import Policy, decide
 from vigie_moderator.domain.scores import Scorer, TextScores
+from vigie_moderator.metrics import ModeratorMetrics
 
 log = structlog.get_logger("vigie.moderator")
 
@@ -42,7 +44,9 @@ class ModerationHandler:
         policies: PolicySource,
         reviews: ReviewStore,
         publisher: EventPublisher,
+        metrics: ModeratorMetrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._scorer = scorer
         self._policies = policies
         self._reviews = reviews
@@ -60,7 +64,11 @@ class ModerationHandler:
         if not comments:
             return
         # onnxruntime releases the GIL: scoring in a thread keeps the HTTP side answering.
+        started = time.perf_counter()
         scored = await asyncio.to_thread(self._scorer.score, [c.text for _, c in comments])
+        if self._metrics is not None:
+            self._metrics.inference.observe(time.perf_counter() - started)
+            self._metrics.batch_size.observe(len(comments))
         policies: dict[str, tuple[Policy, Policy | None]] = {}
         reviews: list[ReviewRow] = []
         outgoing: list[Envelope[Keyed]] = []
@@ -92,6 +100,8 @@ class ModerationHandler:
         candidate: Policy | None,
     ) -> tuple[ReviewRow | None, list[Envelope[Keyed]]]:
         decision = decide(policy, scores, comment.text, comment.author.pseudonym)
+        if self._metrics is not None:
+            self._metrics.decided(decision.action.value, decision.categories, scores.language)
         shadow = None
         if candidate is not None:
             tried = decide(candidate, scores, comment.text, comment.author.pseudonym)

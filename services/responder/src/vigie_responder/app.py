@@ -27,6 +27,7 @@ from vigie_responder.dispatcher import Dispatcher, PlatformDirectory
 from vigie_responder.domain.delivery import RetryPolicy
 from vigie_responder.drafter import Drafter, load_retrieval_params
 from vigie_responder.handlers import DraftingHandler, JobsHandler
+from vigie_responder.metrics import ResponderMetrics
 from vigie_responder.platforms import open_platforms
 from vigie_responder.privacy import erase_subject, purge_expired
 from vigie_responder.settings import ResponderSettings
@@ -40,6 +41,7 @@ def create_app(
     """`platforms` replaces the clients built from settings (tests hand in clients wired to fakes)."""
     settings = settings or ResponderSettings.load()
     metrics = ServiceMetrics("responder")
+    responder_metrics = ResponderMetrics(metrics)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -53,6 +55,7 @@ def create_app(
             app.state.drafts = store
             app.state.platforms = directory
             start_outbox(runtime, store, metrics)
+            runtime.add_probe("drafts", responder_metrics.drafts_probe(store))
             dispatcher = Dispatcher(
                 store,
                 directory,

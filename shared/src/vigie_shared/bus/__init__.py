@@ -22,6 +22,7 @@ from vigie_shared.bus.runner import (
     PoisonMessage,
     decode,
 )
+from vigie_shared.bus.security import KafkaSecurity
 from vigie_shared.events.v1 import ALL_TOPICS, DEADLETTER_TOPIC
 
 if TYPE_CHECKING:
@@ -48,7 +49,9 @@ def open_bus(
     topic_prefix: str = "",
     options: BusOptions | None = None,
     metrics: ServiceMetrics | None = None,
+    security: KafkaSecurity | None = None,
 ) -> Bus:
+    """`security` (TLS, SASL) applies to Kafka only; the embedded bus is a local file."""
     options = options or BusOptions()
     if url.startswith("kafka://"):
         from vigie_shared.bus.kafka import KafkaBus, bootstrap_from_url
@@ -62,6 +65,7 @@ def open_bus(
             replication_factor=options.replication_factor,
             min_insync_replicas=options.min_insync_replicas,
             metrics=metrics,
+            client_options=security.client_options() if security is not None else None,
         )
     if url.startswith("sqlite:///"):
         from vigie_shared.bus.sqlite import SqliteBus, path_from_url
@@ -85,6 +89,7 @@ __all__ = [
     "ConsumerLoop",
     "EventPublisher",
     "Headers",
+    "KafkaSecurity",
     "Message",
     "MessageHandler",
     "OutgoingRecord",

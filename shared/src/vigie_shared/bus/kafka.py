@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from aiokafka import (
@@ -65,7 +65,10 @@ class KafkaBus:
         min_insync_replicas: int = 1,
         request_timeout_ms: int = 10_000,
         metrics: ServiceMetrics | None = None,
+        client_options: Mapping[str, Any] | None = None,
     ) -> None:
+        # TLS and SASL settings (KafkaSecurity.client_options), given to every client opened here.
+        self._options = dict(client_options or {})
         self._bootstrap = bootstrap
         self._client_id = client_id
         self._prefix = topic_prefix
@@ -86,6 +89,7 @@ class KafkaBus:
             enable_idempotence=True,
             request_timeout_ms=self._request_timeout_ms,
             linger_ms=0,
+            **self._options,
         )
         try:
             await producer.start()
@@ -102,6 +106,7 @@ class KafkaBus:
             bootstrap_servers=self._bootstrap,
             client_id=f"{self._client_id}-admin",
             request_timeout_ms=self._request_timeout_ms,
+            **self._options,
         )
         try:
             await admin.start()
@@ -181,6 +186,7 @@ class KafkaBus:
             self._prefix,
             self._client_id,
             metrics=self._metrics,
+            client_options=self._options,
         )
 
     async def check(self) -> str | None:
@@ -238,6 +244,7 @@ class KafkaConsumer:
         client_id: str,
         *,
         metrics: ServiceMetrics | None = None,
+        client_options: Mapping[str, Any] | None = None,
     ) -> None:
         self._prefix = prefix
         self._group = group
@@ -253,6 +260,7 @@ class KafkaConsumer:
             # How long the group waits for this member to rejoin: room for the revocation below to
             # let the batch in hand finish and commit.
             rebalance_timeout_ms=int(self.revoke_wait_seconds * 1000) + 20_000,
+            **(client_options or {}),
         )
         # Offsets of the batch handed out and not committed yet; set when it is settled.
         self._in_flight: dict[TopicPartition, int] = {}
