@@ -20,6 +20,7 @@ from vigie_shared.events.v1 import (
     PlatformActionKind,
     PlatformActionStatus,
     ReviewVerdict,
+    ShadowDecision,
 )
 from vigie_shared.service import PublisherDep
 
@@ -159,6 +160,9 @@ class ReviewItem(BaseModel):
     reasons: list[str]
     categories: list[str]
     policy_version: str
+    shadow: ShadowDecision | None = Field(
+        default=None, description="what the shadow policy would have done, when one is set"
+    )
     status: str
     created_at: datetime
     verdict: str | None = None

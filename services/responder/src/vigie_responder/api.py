@@ -66,9 +66,12 @@ class DraftOut(BaseModel):
     platform_reply_id: str | None = None
     reason: str | None = Field(default=None, description="why delivery failed, or why it was rejected")
     delivery: Delivery | None = None
+    reply_limit: int | None = Field(
+        default=None, description="the longest reply the comment's platform takes in its community"
+    )
 
     @classmethod
-    def of(cls, row: DraftRow) -> DraftOut:
+    def of(cls, row: DraftRow, reply_limit: int | None = None) -> DraftOut:
         delivery = None
         if row.verdict in (DraftStatus.APPROVED, DraftStatus.EDITED):
             delivery = Delivery(
@@ -79,7 +82,11 @@ class DraftOut(BaseModel):
             )
         out = cls.model_validate(row, from_attributes=True)
         return out.model_copy(
-            update={"delivery": delivery, "reason": row.delivery_reason or row.reject_reason}
+            update={
+                "delivery": delivery,
+                "reason": row.delivery_reason or row.reject_reason,
+                "reply_limit": reply_limit,
+            }
         )
 
 
@@ -116,6 +123,7 @@ async def _accessible(drafts: DraftStore, draft_id: str, principal: Principal) -
 
 @router.get("", summary="Reply drafts, oldest first")
 async def list_drafts(
+    request: Request,
     principal: Moderator,
     drafts: DraftsDep,
     draft_status: Annotated[DraftStatus | None, Query(alias="status")] = DraftStatus.PENDING,
@@ -126,12 +134,13 @@ async def list_drafts(
         communities=principal.community_filter(),
         limit=limit,
     )
-    return [DraftOut.of(row) for row in rows]
+    return [DraftOut.of(row, reply_limit(request, row)) for row in rows]
 
 
 @router.get("/{draft_id}", summary="One draft")
-async def get_draft(draft_id: str, principal: Moderator, drafts: DraftsDep) -> DraftOut:
-    return DraftOut.of(await _accessible(drafts, draft_id, principal))
+async def get_draft(request: Request, draft_id: str, principal: Moderator, drafts: DraftsDep) -> DraftOut:
+    row = await _accessible(drafts, draft_id, principal)
+    return DraftOut.of(row, reply_limit(request, row))
 
 
 def reply_limit(request: Request, row: DraftRow) -> int | None:
@@ -208,7 +217,7 @@ async def _review(
     dispatcher = getattr(request.app.state, "dispatcher", None)
     if dispatcher is not None:
         dispatcher.notify()
-    return DraftOut.of(row)
+    return DraftOut.of(row, reply_limit(request, row))
 
 
 @router.post(
