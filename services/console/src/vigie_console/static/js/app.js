@@ -29,6 +29,7 @@ function route() {
   current?.unmount?.();
   current = null;
   showError("");
+  announce("");
   if (!token()) {
     signedIn(false);
     document.getElementById("token").focus();
@@ -70,15 +71,16 @@ document.getElementById("signin-form").addEventListener("submit", async (event) 
     }
   }
   input.value = "";
-  announce(t("signin.done"));
-  if (!location.hash) location.hash = "#/queue";
+  // replaceState, not location.hash: a hashchange would mount the page a second time.
+  if (!location.hash) history.replaceState(null, "", "#/queue");
   route();
+  announce(t("signin.done"));
   document.getElementById("main").focus();
 });
 
 document.getElementById("signout").addEventListener("click", () => {
   clearToken();
-  location.hash = "";
+  history.replaceState(null, "", location.pathname);
   route();
   announce(t("signout.done"));
 });

@@ -1,6 +1,6 @@
 import { api, seg } from "./api.js";
 import { t } from "./i18n.js";
-import { el, announce, showError, errorText, age, dateTime, typing, field } from "./ui.js";
+import { el, put, announce, showError, errorText, age, dateTime, typing, field } from "./ui.js";
 
 // When the responder does not say (an older one), the platforms' documented limits.
 export const REPLY_LIMITS = {
@@ -29,7 +29,7 @@ export function mount(root) {
   const list = el("ul", { class: "list", role: "listbox", tabindex: "0", "aria-label": t("drafts.list"), id: "drafts-list" });
   const detail = el("section", { class: "card", "aria-labelledby": "draft-title", id: "draft-detail" });
   const form = el("form", { class: "filters" }, field("d-status", "drafts.status", statusSelect), el("div", {}, el("button", { type: "submit", text: t("queue.apply") })));
-  root.replaceChildren(
+  put(root, 
     el("h1", { text: t("drafts.title") }),
     form,
     el("p", { class: "help" }, el("kbd", { text: "j" }), " ", el("kbd", { text: "k" }), " ", t("queue.keys.move"), " · ",
@@ -58,7 +58,7 @@ export function mount(root) {
   });
 
   function render() {
-    list.replaceChildren(
+    put(list, 
       ...state.items.map((d, i) =>
         el(
           "li",
@@ -86,7 +86,7 @@ export function mount(root) {
   function renderDetail() {
     const d = state.items[state.index];
     if (!d) {
-      detail.replaceChildren(el("h2", { id: "draft-title", text: t("drafts.empty.title") }), el("p", { class: "empty", text: t("drafts.empty") }));
+      put(detail, el("h2", { id: "draft-title", text: t("drafts.empty.title") }), el("p", { class: "empty", text: t("drafts.empty") }));
       return;
     }
     const limit = limitFor(d);
@@ -139,7 +139,7 @@ export function mount(root) {
           d.reviewer ? [el("dt", { text: t("drafts.reviewer") }), el("dd", { text: d.reviewer })] : null,
         )
       : el("p", { class: "help", id: "delivery", text: d.status === "rejected" ? t("drafts.rejected", { reason: d.reject_reason || "" }) : t("drafts.delivery.none") });
-    detail.replaceChildren(
+    put(detail, 
       el("h2", { id: "draft-title", text: t("drafts.detail", { n: state.index + 1, total: state.items.length }) }),
       el("p", { class: "context" }, `${d.platform} · ${d.community} · ${t("queue.thread")} ${d.thread_id} · ${t("queue.comment")} ${d.comment_id}`),
       el("h3", { text: t("drafts.comment") }),
@@ -214,7 +214,10 @@ export function mount(root) {
           clearInterval(timer);
           state.polls.delete(id);
           replace(d);
-          if (SETTLED.has(d.status)) announce(t(`drafts.delivered.${d.status}`, { reason: d.delivery?.reason || "" }, d.status));
+          if (SETTLED.has(d.status)) {
+            const reason = d.delivery?.reason || "";
+            announce(t(`drafts.delivered.${d.status}`, { reason: t(`reason.${reason}`, {}, reason) }, d.status));
+          }
         }
       } catch (error) {
         clearInterval(timer);

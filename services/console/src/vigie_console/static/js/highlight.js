@@ -38,20 +38,34 @@ export function runs(text, terms) {
   const wanted = terms
     .map((term) => term.split(/\s+/).map((part) => squeeze(fold(part))).filter(Boolean))
     .filter((parts) => parts.length);
-  const marked = new Array(tokens.length).fill(false);
+  // Each token remembers which match covers it, so two neighbouring hits stay two marks.
+  const marked = new Array(tokens.length).fill(-1);
+  let matchId = 0;
   for (const parts of wanted) {
     for (let i = 0; i + parts.length <= tokens.length; i++) {
       if (parts.every((part, j) => tokens[i + j].key === part)) {
-        for (let j = 0; j < parts.length; j++) marked[i + j] = true;
+        for (let j = 0; j < parts.length; j++) marked[i + j] = matchId;
+        matchId += 1;
       }
     }
+  }
+  // Letters spelt out one by one ("i d i o t") read as one word, as the policy reads them.
+  const single = new Set(wanted.filter((parts) => parts.length === 1).map(([word]) => word));
+  for (let i = 0; i < tokens.length; ) {
+    let j = i;
+    while (j < tokens.length && tokens[j].key.length === 1) j++;
+    if (j - i >= 3 && single.has(squeeze(tokens.slice(i, j).map((token) => token.key).join("")))) {
+      for (let k = i; k < j; k++) marked[k] = matchId;
+      matchId += 1;
+    }
+    i = Math.max(j, i + 1);
   }
   const out = [];
   let cursor = 0;
   for (let i = 0; i < tokens.length; i++) {
-    if (!marked[i]) continue;
+    if (marked[i] < 0) continue;
     let j = i;
-    while (j + 1 < tokens.length && marked[j + 1]) j++;
+    while (j + 1 < tokens.length && marked[j + 1] === marked[i]) j++;
     if (tokens[i].start > cursor) out.push([text.slice(cursor, tokens[i].start), false]);
     out.push([text.slice(tokens[i].start, tokens[j].end), true]);
     cursor = tokens[j].end;

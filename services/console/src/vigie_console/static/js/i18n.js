@@ -4,7 +4,7 @@ const CATALOGUE = {
   en: {
     skip: "Skip to content",
     brand: "Vigie console",
-    language: "Language",
+    language: "Interface language",
     signout: "Sign out",
     "signout.done": "Signed out.",
     "nav.queue": "Review queue",
@@ -54,7 +54,9 @@ const CATALOGUE = {
     "queue.keys.approve": "approve (leave it up)",
     "queue.keys.remove": "remove",
     "queue.loaded": "{n} held comments loaded.",
+    "queue.loaded.one": "1 held comment loaded.",
     "queue.count": "{n} held comments.",
+    "queue.count.one": "1 held comment.",
     "queue.count.more": "The {n} oldest held comments; more load as you decide.",
     "queue.empty.title": "Nothing to review",
     "queue.empty": "No held comment matches these filters.",
@@ -92,6 +94,7 @@ const CATALOGUE = {
     "drafts.keys.approve": "approve",
     "drafts.keys.reject": "reject (type a reason)",
     "drafts.loaded": "{n} drafts loaded.",
+    "drafts.loaded.one": "1 draft loaded.",
     "drafts.empty.title": "No draft",
     "drafts.empty": "No draft with this status.",
     "drafts.detail": "Draft {n} of {total}",
@@ -159,6 +162,7 @@ const CATALOGUE = {
     "kb.search.help": "which entries would a draft draw on",
     "kb.search.run": "Search",
     "kb.search.found": "{n} entries fit.",
+    "kb.search.found.one": "1 entry fits.",
     "policy.title": "Community policy",
     "policy.load": "Load",
     "policy.loaded": "Policy of {community} loaded.",
@@ -177,7 +181,7 @@ const CATALOGUE = {
     "policy.rules": "Word rules and their action",
     "policy.rule": "Rule",
     "policy.live_to_shadow": "live → shadow",
-    "policy.held": "Of the {n} comments held now, the shadow policy would have chosen:",
+    "policy.held": "Held now: {n}. What the shadow policy would have chosen for them:",
     "reports.bias": "Bias report",
     "reports.insights": "Community insights",
     "reports.help": "Drawn by the audit service; needs a token with the auditor role.",
@@ -192,7 +196,7 @@ const CATALOGUE = {
   fr: {
     skip: "Aller au contenu",
     brand: "Console Vigie",
-    language: "Langue",
+    language: "Langue de l'interface",
     signout: "Se déconnecter",
     "signout.done": "Déconnecté.",
     "nav.queue": "File de revue",
@@ -242,7 +246,9 @@ const CATALOGUE = {
     "queue.keys.approve": "approuver (laisser en ligne)",
     "queue.keys.remove": "supprimer",
     "queue.loaded": "{n} commentaires retenus chargés.",
+    "queue.loaded.one": "1 commentaire retenu chargé.",
     "queue.count": "{n} commentaires retenus.",
+    "queue.count.one": "1 commentaire retenu.",
     "queue.count.more": "Les {n} plus anciens commentaires retenus ; la suite se charge au fil des décisions.",
     "queue.empty.title": "Rien à revoir",
     "queue.empty": "Aucun commentaire retenu ne correspond à ces filtres.",
@@ -280,6 +286,7 @@ const CATALOGUE = {
     "drafts.keys.approve": "approuver",
     "drafts.keys.reject": "rejeter (saisir un motif)",
     "drafts.loaded": "{n} brouillons chargés.",
+    "drafts.loaded.one": "1 brouillon chargé.",
     "drafts.empty.title": "Aucun brouillon",
     "drafts.empty": "Aucun brouillon avec ce statut.",
     "drafts.detail": "Brouillon {n} sur {total}",
@@ -347,6 +354,7 @@ const CATALOGUE = {
     "kb.search.help": "sur quelles fiches un brouillon s'appuierait",
     "kb.search.run": "Chercher",
     "kb.search.found": "{n} fiches conviennent.",
+    "kb.search.found.one": "1 fiche convient.",
     "policy.title": "Politique de la communauté",
     "policy.load": "Charger",
     "policy.loaded": "Politique de {community} chargée.",
@@ -365,7 +373,7 @@ const CATALOGUE = {
     "policy.rules": "Règles de mots et leur action",
     "policy.rule": "Règle",
     "policy.live_to_shadow": "active → fantôme",
-    "policy.held": "Sur les {n} commentaires retenus en ce moment, la politique fantôme aurait choisi :",
+    "policy.held": "Retenus en ce moment : {n}. Ce que la politique fantôme aurait choisi pour eux :",
     "reports.bias": "Rapport de biais",
     "reports.insights": "Tendances de la communauté",
     "reports.help": "Produit par le service d'audit ; demande un jeton avec le rôle auditeur.",
@@ -393,7 +401,9 @@ export function setLanguage(language) {
 
 export function t(key, params = {}, fallback) {
   const language = currentLanguage();
-  const template = CATALOGUE[language][key] ?? CATALOGUE.en[key] ?? fallback ?? key;
+  // One thing, or several: "{n}" counts pick a ".one" form where the catalogue has one.
+  const pick = (table) => (params.n === 1 && table[`${key}.one`]) || table[key];
+  const template = pick(CATALOGUE[language]) ?? pick(CATALOGUE.en) ?? fallback ?? key;
   return template.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
 }
 

@@ -1,6 +1,6 @@
 import { api, seg } from "./api.js";
 import { t } from "./i18n.js";
-import { el, announce, showError, errorText, field } from "./ui.js";
+import { el, put, announce, showError, errorText, field } from "./ui.js";
 
 const lines = (value) => value.split("\n").map((s) => s.trim()).filter(Boolean);
 const localInput = (iso) => (iso ? iso.slice(0, 16) : "");
@@ -12,7 +12,7 @@ export function mount(root, params) {
   const listBox = el("div", { id: "kb-list" });
   const editor = el("section", { class: "card", "aria-labelledby": "kb-editor-title", id: "kb-editor" });
   const searchBox = el("section", { class: "card", "aria-labelledby": "kb-search-title" });
-  root.replaceChildren(el("h1", { text: t("kb.title") }), loadForm, el("div", { class: "split" }, listBox, el("div", {}, editor, searchBox)));
+  put(root, el("h1", { text: t("kb.title") }), loadForm, el("div", { class: "split" }, listBox, el("div", {}, editor, searchBox)));
 
   const inputs = {
     id: el("input", { type: "text", required: true, autocomplete: "off", pattern: "[A-Za-z0-9._:\\-]{1,128}" }),
@@ -37,11 +37,11 @@ export function mount(root, params) {
       el("button", { type: "button", class: "secondary", text: t("kb.new"), onclick: () => fill(null) }),
       el("button", { type: "button", class: "danger", id: "kb-delete", text: t("kb.delete"), onclick: () => remove() })),
   );
-  editor.replaceChildren(el("h2", { id: "kb-editor-title", text: t("kb.editor") }), editForm);
+  put(editor, el("h2", { id: "kb-editor-title", text: t("kb.editor") }), editForm);
 
   const searchText = el("input", { type: "text", autocomplete: "off" });
   const results = el("ol", { id: "kb-results" });
-  searchBox.replaceChildren(
+  put(searchBox, 
     el("h2", { id: "kb-search-title", text: t("kb.search") }),
     el("form", { onsubmit: (e) => { e.preventDefault(); search(); } }, field("kb-search-text", "kb.search.text", searchText, "kb.search.help"), el("div", { class: "actions" }, el("button", { type: "submit", text: t("kb.search.run") }))),
     results,
@@ -52,7 +52,7 @@ export function mount(root, params) {
   function unavailable(error) {
     // The knowledge-base routes come with a later responder: say so instead of a bare 404.
     if (error.status === 404 && !entries.length) {
-      listBox.replaceChildren(el("p", { class: "card", id: "kb-unavailable", text: t("kb.unavailable") }));
+      put(listBox, el("p", { class: "card", id: "kb-unavailable", text: t("kb.unavailable") }));
       return true;
     }
     return false;
@@ -76,7 +76,7 @@ export function mount(root, params) {
   }
 
   function renderList() {
-    listBox.replaceChildren(
+    put(listBox, 
       el("h2", { text: t("kb.entries", { n: entries.length }) }),
       entries.length
         ? el("ul", { class: "list" }, ...entries.map((e) =>
@@ -137,7 +137,7 @@ export function mount(root, params) {
   async function search() {
     try {
       const body = await api("responder", `kb/${seg(community.value.trim())}/search`, { method: "POST", body: { text: searchText.value, limit: 5 } });
-      results.replaceChildren(...(body.results || []).map((r) => el("li", {}, `${r.entry_id} · ${r.score.toFixed(2)} · `, el("q", { text: r.matched_question || "" }))));
+      put(results, ...(body.results || []).map((r) => el("li", {}, `${r.entry_id} · ${r.score.toFixed(2)} · `, el("q", { text: r.matched_question || "" }))));
       announce(t("kb.search.found", { n: (body.results || []).length }));
     } catch (error) {
       if (!unavailable(error)) showError(errorText(error));

@@ -1,6 +1,6 @@
 import { api, seg } from "./api.js";
 import { t } from "./i18n.js";
-import { el, announce, showError, errorText, field } from "./ui.js";
+import { el, put, announce, showError, errorText, field } from "./ui.js";
 
 const CATEGORIES = ["toxicity", "insult", "threat", "identity_attack", "spam"];
 const LEVELS = ["review", "hide", "remove"];
@@ -10,7 +10,7 @@ export function mount(root, params) {
   const loadForm = el("form", { class: "filters" }, field("p-community", "kb.community", community), el("div", {}, el("button", { type: "submit", text: t("policy.load") })));
   const comparison = el("section", { class: "card", id: "policy-compare", "aria-labelledby": "compare-title" });
   const editors = el("div", { class: "cols" });
-  root.replaceChildren(el("h1", { text: t("policy.title") }), loadForm, comparison, editors);
+  put(root, el("h1", { text: t("policy.title") }), loadForm, comparison, editors);
   let view = null;
 
   function editor(mode) {
@@ -62,11 +62,11 @@ export function mount(root, params) {
   }
 
   async function render() {
-    editors.replaceChildren(editor("live"), editor("shadow"));
+    put(editors, editor("live"), editor("shadow"));
     const live = view.live;
     const shadow = view.shadow;
     if (!shadow) {
-      comparison.replaceChildren(el("h2", { id: "compare-title", text: t("policy.compare") }), el("p", { text: t("policy.no_shadow") }));
+      put(comparison, el("h2", { id: "compare-title", text: t("policy.compare") }), el("p", { text: t("policy.no_shadow") }));
       return;
     }
     const threshold = (policy, category, level) => policy.thresholds?.[category]?.[level] ?? null;
@@ -75,7 +75,7 @@ export function mount(root, params) {
     const shadowRules = rules(shadow);
     const ruleNames = [...new Set([...liveRules.keys(), ...shadowRules.keys()])].sort();
     const held = await heldNow(community.value.trim());
-    comparison.replaceChildren(
+    put(comparison, 
       el("h2", { id: "compare-title", text: t("policy.compare") }),
       el("p", {}, t("policy.versions", { live: live.version, shadow: shadow.version })),
       el("table", {},

@@ -1,7 +1,7 @@
 import { api, seg } from "./api.js";
 import { t } from "./i18n.js";
 import { highlighted, termsOf } from "./highlight.js";
-import { el, announce, showError, errorText, age, dateTime, number, typing, field } from "./ui.js";
+import { el, put, announce, showError, errorText, age, dateTime, number, typing, field } from "./ui.js";
 
 // The server sends a window of the oldest pending items; deciding removes them from the window and
 // the window is topped up in the background, so a queue of any length costs one page of DOM.
@@ -41,7 +41,7 @@ export function mount(root) {
   const list = el("ul", { class: "list", role: "listbox", tabindex: "0", "aria-label": t("queue.list"), id: "queue-list" });
   const detail = el("section", { class: "card", "aria-labelledby": "detail-title", id: "queue-detail" });
   const count = el("p", { class: "help", id: "queue-count" });
-  root.replaceChildren(
+  put(root, 
     el("h1", { text: t("queue.title") }),
     form,
     el("p", { class: "help" }, t("queue.keys.before"), " ", el("kbd", { text: "j" }), " ", el("kbd", { text: "k" }), " ",
@@ -60,11 +60,17 @@ export function mount(root) {
     };
   }
 
+  // A new filter cancels the page still on its way; a top-up never interrupts anything.
+  let inflight = null;
   async function load({ reset }) {
-    if (state.loading) return;
+    if (!reset && state.loading) return;
+    inflight?.abort();
+    const mine = new AbortController();
+    inflight = mine;
     state.loading = true;
+    list.setAttribute("aria-busy", "true");
     try {
-      const page = await api("moderator", "reviews", { query: { ...query(), limit: WINDOW } });
+      const page = await api("moderator", "reviews", { query: { ...query(), limit: WINDOW }, signal: mine.signal });
       const known = new Set(state.items.map((item) => item.id));
       const selectedId = state.items[state.index]?.id;
       if (reset) state.items = [];
@@ -77,9 +83,13 @@ export function mount(root) {
       showError("");
       render();
     } catch (error) {
-      showError(errorText(error));
+      if (error.name !== "AbortError") showError(errorText(error));
     } finally {
-      state.loading = false;
+      if (inflight === mine) {
+        inflight = null;
+        state.loading = false;
+        list.setAttribute("aria-busy", "false");
+      }
     }
   }
 
@@ -101,7 +111,7 @@ export function mount(root) {
         el("span", { class: "snippet", text: item.text }),
       ),
     );
-    list.replaceChildren(...rows);
+    put(list, ...rows);
     if (rows.length) list.setAttribute("aria-activedescendant", `review-${state.index}`);
     else list.removeAttribute("aria-activedescendant");
     count.textContent = state.items.length
@@ -123,7 +133,7 @@ export function mount(root) {
   function renderDetail() {
     const item = state.items[state.index];
     if (!item) {
-      detail.replaceChildren(el("h2", { id: "detail-title", text: t("queue.empty.title") }), el("p", { class: "empty", text: t("queue.empty") }));
+      put(detail, el("h2", { id: "detail-title", text: t("queue.empty.title") }), el("p", { class: "empty", text: t("queue.empty") }));
       return;
     }
     const scores = Object.entries(item.scores || {}).filter(([name]) => name !== "sentiment");
@@ -159,7 +169,7 @@ export function mount(root) {
         )
       : el("p", { class: "help", id: "shadow", text: t("queue.shadow.none") });
     const terms = termsOf(item.reasons);
-    detail.replaceChildren(
+    put(detail, 
       el("h2", { id: "detail-title", text: t("queue.detail", { n: state.index + 1, total: state.items.length }) }),
       el("p", { class: "context" }, `${item.platform} · ${item.community} · ${t("queue.thread")} ${item.thread_id} · ${t("queue.comment")} ${item.comment_id}`),
       el("blockquote", { class: "comment", lang: item.language !== "und" ? item.language : null, id: "comment-text" }, highlighted(item.text, item.reasons)),

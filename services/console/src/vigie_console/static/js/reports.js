@@ -1,6 +1,6 @@
 import { api } from "./api.js";
 import { t } from "./i18n.js";
-import { el, announce, showError, errorText, field } from "./ui.js";
+import { el, put, announce, showError, errorText, field } from "./ui.js";
 
 // The audit service renders these pages; the console fetches them with the signed-in token (an
 // auditor's) and shows them in a sandboxed frame, since a plain link could not carry the token.
@@ -18,7 +18,7 @@ export function mount(root, params, kind) {
     field("r-until", "reports.until", until),
     el("div", {}, el("button", { type: "submit", text: t("reports.show") })),
     csv ? el("div", {}, csv) : null);
-  root.replaceChildren(el("h1", { text: t(`reports.${kind}`) }), el("p", { class: "help", text: t("reports.help") }), form, frame);
+  put(root, el("h1", { text: t(`reports.${kind}`) }), el("p", { class: "help", text: t("reports.help") }), form, frame);
 
   function query() {
     return {
@@ -34,11 +34,11 @@ export function mount(root, params, kind) {
       const html = await api("audit", `reports/${kind}`, { query: query(), accept: "text/html" });
       const iframe = el("iframe", { class: "report", id: "report-frame", sandbox: "", title: t(`reports.${kind}`) });
       iframe.srcdoc = html;
-      frame.replaceChildren(iframe);
+      put(frame, iframe);
       showError("");
       announce(t("reports.shown"));
     } catch (error) {
-      if (error.status === 404) frame.replaceChildren(el("p", { class: "card", id: "report-unavailable", text: t("reports.unavailable") }));
+      if (error.status === 404) put(frame, el("p", { class: "card", id: "report-unavailable", text: t("reports.unavailable") }));
       else if (error.status === 403) showError(t("reports.forbidden"));
       else showError(errorText(error));
     }

@@ -17,6 +17,11 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// replaceChildren without the nulls that optional parts leave (it would print "null").
+export function put(node, ...children) {
+  node.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+}
+
 // Polite announcements for screen readers and a visible status line for everyone.
 let clearTimer;
 export function announce(message) {
