@@ -375,7 +375,7 @@ def test_a_moderator_works_the_daily_loop_in_the_browser(vigie: Vigie, browser: 
     else:
         assert kb.status_code == 200, kb.text
         page.locator("#kb-list h2").wait_for()
-    browser.shot("knowledge-base")
+    browser.shot("knowledge-base-unavailable")
 
     # Reports: the audit service's pages, fetched with the token and shown in a sandboxed frame.
     for kind, heading in (("insights", "Community insights"), ("bias", "Bias report")):
@@ -502,3 +502,132 @@ def test_a_queue_of_ten_thousand_stays_fast(vigie: Vigie, browser: Browser) -> N
     assert api_seconds < 5
     assert shown_seconds < 5
     assert moves_seconds < 5
+
+
+def test_the_knowledge_base_editor_speaks_the_contract(tmp_path: Path) -> None:
+    """Against the contract's routes (a fake, until the responder has them): create, find, delete."""
+    import threading
+
+    import uvicorn
+    from playwright.sync_api import sync_playwright
+
+    from tests.console.fake_kb import fake_kb
+
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is not installed: run scripts/chromium.sh", pytrace=False)
+    token = "vgt_kb_" + uuid.uuid4().hex
+    app, entries, puts = fake_kb(token)
+    kb_port, console_port = free_port(), free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=kb_port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIE_")}
+    console = subprocess.Popen(  # the console alone, pointed at the fake responder
+        [sys.executable, "-m", "vigie_console"],
+        env={
+            **base_env,
+            "VIGIE_PORT": str(console_port),
+            "VIGIE_RESPONDER_URL": f"http://127.0.0.1:{kb_port}",
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{console_port}"
+    problems: list[str] = []
+    try:
+        _until(lambda: server.started and _ready(base), timeout=30)
+        with sync_playwright() as playwright:
+            context = playwright.chromium.launch_persistent_context(
+                str(tmp_path / "profile"),
+                executable_path=str(CHROMIUM),
+                headless=True,
+                args=CHROMIUM_ARGS,
+                viewport={"width": 1360, "height": 900},
+                locale="en-GB",
+            )
+            try:
+                page = context.new_page()
+                page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+                page.on("pageerror", lambda error: problems.append(str(error)))
+                page.on("dialog", lambda dialog: dialog.accept())
+                page.set_default_timeout(20_000)
+                page.goto(base + "/")
+                page.evaluate(f"sessionStorage.setItem('vigie.token', '{token}')")
+                page.goto(base + "/#/kb?community=shop")
+                page.reload()
+                page.locator("#kb-list", has_text="No entry yet").wait_for()
+
+                page.get_by_label("Entry id").fill("opening-hours")
+                page.get_by_label("Questions in English").fill(
+                    "When are you open?\nWhat are your opening hours?"
+                )
+                page.get_by_label("Questions in French").fill("Quand êtes-vous ouverts ?")
+                page.get_by_label("Answer in English").fill("Every day from 9:00 to 18:00.")
+                page.get_by_label("Answer in French").fill("Tous les jours de 9 h à 18 h.")
+                page.get_by_label("Tags").fill("hours, shop")
+                page.get_by_role("button", name="Save entry").click()
+                page.locator("#status", has_text="Entry opening-hours saved").wait_for()
+                assert puts == [
+                    {
+                        "questions": {
+                            "fr": ["Quand êtes-vous ouverts ?"],
+                            "en": ["When are you open?", "What are your opening hours?"],
+                        },
+                        "answers": {
+                            "fr": "Tous les jours de 9 h à 18 h.",
+                            "en": "Every day from 9:00 to 18:00.",
+                        },
+                        "tags": ["hours", "shop"],
+                        "valid_from": None,
+                        "valid_until": None,
+                    }
+                ]
+                page.locator("#kb-list button", has_text="opening-hours").wait_for()
+
+                page.get_by_label("A comment").fill("when are you open on sunday")
+                page.get_by_role("button", name="Search").click()
+                page.locator("#kb-results li", has_text="opening-hours").wait_for()
+                page.get_by_role("button", name="New entry").click()
+                page.locator("#kb-list button", has_text="opening-hours").click()
+                assert page.get_by_label("Answer in English").input_value() == "Every day from 9:00 to 18:00."
+                _shot(page, tmp_path, "knowledge-base")
+
+                # An entry with no answer never leaves the page.
+                page.get_by_role("button", name="New entry").click()
+                page.get_by_label("Entry id").fill("empty")
+                page.get_by_label("Questions in English").fill("Anything?")
+                page.get_by_role("button", name="Save entry").click()
+                page.locator("#alert", has_text="at least one answer").wait_for()
+                assert len(puts) == 1
+
+                page.get_by_role("button", name="New entry").click()
+                page.locator("#kb-list button", has_text="opening-hours").click()
+                page.get_by_role("button", name="Delete").click()
+                page.locator("#status", has_text="Entry opening-hours deleted").wait_for()
+                assert entries == {}
+            finally:
+                context.close()
+    finally:
+        console.terminate()
+        console.wait(timeout=30)
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert problems == [], problems
+
+
+def _ready(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/readyz", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _shot(page: Any, tmp_path: Path, name: str) -> None:
+    path = tmp_path / f"console-{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    keep = os.environ.get("VIGIE_SCREENSHOTS")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(keep) / path.name)

@@ -3,7 +3,12 @@ import { t } from "./i18n.js";
 import { el, put, announce, showError, errorText, field } from "./ui.js";
 
 const lines = (value) => value.split("\n").map((s) => s.trim()).filter(Boolean);
-const localInput = (iso) => (iso ? iso.slice(0, 16) : "");
+// <input type="datetime-local"> speaks the browser's local time; the API speaks UTC.
+const localInput = (iso) => {
+  if (!iso) return "";
+  const when = new Date(iso);
+  return new Date(when.getTime() - when.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+};
 const isoOrNull = (value) => (value ? new Date(value).toISOString() : null);
 
 export function mount(root, params) {
