@@ -13,7 +13,7 @@ export VIGIE_PG_PORT ?= 55432
 .PHONY: help install encoder run test test-fast kafka-up kafka-down postgres-up postgres-down prometheus models schemas metrics-doc lint typecheck bench clean deadletters-replay
 
 help:
-	@echo "make run    start all four services on the embedded bus and SQLite (Ctrl-C stops)"
+	@echo "make run    start the four services and the console (:8000) on the embedded bus and SQLite (Ctrl-C stops)"
 	@echo "make test   install everything, start Kafka and PostgreSQL, run the whole suite, stop them"
 	@echo "other: install kafka-up kafka-down postgres-up postgres-down prometheus models schemas metrics-doc"
 	@echo "       lint typecheck bench"
@@ -40,6 +40,7 @@ run: install
 test: install prometheus
 	@scripts/chromium.sh >/dev/null
 	@deploy/kafka/kafka.sh fetch
+	@scripts/chromium.sh >/dev/null
 	@set -o pipefail; status=0; \
 	  deploy/kafka/kafka.sh up && scripts/postgres.sh up || status=$$?; \
 	  if [ $$status -eq 0 ]; then \

@@ -1,7 +1,14 @@
-"""`make run`: the four services on the embedded bus and SQLite, until Ctrl-C stops them all."""
+"""`make run`: the four services and the console on the embedded bus and SQLite, until Ctrl-C stops them.
+
+    run_all.py [--port SERVICE=PORT ...]
+
+Each process gets its own `VIGIE_PORT`; the console is told where the others listen unless
+`VIGIE_<SERVICE>_URL` is already set. Tests start it with free ports in a scratch directory.
+"""
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import subprocess
@@ -9,7 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-SERVICES = ("ingest", "moderator", "responder", "audit")
+PORTS = {"ingest": 8001, "moderator": 8002, "responder": 8003, "audit": 8004, "console": 8000}
+SERVICES = tuple(PORTS)
 
 
 def load_env_file(path: Path) -> dict[str, str]:
@@ -22,18 +30,37 @@ def load_env_file(path: Path) -> dict[str, str]:
     return values
 
 
-def main() -> int:
+def parse_ports(argv: list[str] | None) -> dict[str, int]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", action="append", default=[], metavar="SERVICE=PORT")
+    ports = dict(PORTS)
+    for item in parser.parse_args(argv).port:
+        service, _, port = item.partition("=")
+        if service not in PORTS or not port.isdigit():
+            parser.error(f"--port wants SERVICE=PORT with SERVICE in {', '.join(PORTS)}: {item!r}")
+        ports[service] = int(port)
+    return ports
+
+
+def main(argv: list[str] | None = None) -> int:
+    ports = parse_ports(argv)
     dev_env = Path("var/dev.env")
     # The file fills gaps only: anything already exported wins, as CONTRACT.md promises.
     env = {**load_env_file(dev_env), **os.environ} if dev_env.exists() else dict(os.environ)
     env.setdefault("VIGIE_BUS_URL", "sqlite:///var/bus.db")
+    for service in SERVICES:
+        if service != "console":
+            env.setdefault(f"VIGIE_{service.upper()}_URL", f"http://127.0.0.1:{ports[service]}")
     children: dict[str, subprocess.Popen[bytes]] = {}
     for service in SERVICES:
-        children[service] = subprocess.Popen([sys.executable, "-m", f"vigie_{service}"], env=env)  # noqa: S603 - our own modules
+        children[service] = subprocess.Popen(  # noqa: S603 - our own modules
+            [sys.executable, "-m", f"vigie_{service}"], env={**env, "VIGIE_PORT": str(ports[service])}
+        )
+    listening = ", ".join(f"{service} :{port}" for service, port in ports.items() if service != "console")
     print(
-        "Vigie is starting: ingest :8001, moderator :8002, responder :8003, audit :8004 "
-        f"(bus {env['VIGIE_BUS_URL']}). Admin token: see VIGIE_DEV_ADMIN_TOKEN in {dev_env.resolve()}. "
-        "Ctrl-C stops everything.",
+        f"Vigie is starting: {listening} (bus {env['VIGIE_BUS_URL']}). "
+        f"Console: http://127.0.0.1:{ports['console']}/ (sign in with VIGIE_DEV_ADMIN_TOKEN from "
+        f"{dev_env.resolve()}). Ctrl-C stops everything.",
         file=sys.stderr,
     )
     stopping = False

@@ -219,6 +219,7 @@ async def test_a_rejected_draft_sends_nothing(responder: Responder) -> None:
 async def test_an_edit_too_long_for_the_platform_is_refused_with_the_limit(responder: Responder) -> None:
     case = next(c for c in CASES if c.platform is Platform.TWITCH)
     draft = await responder.draft_for(case.ref)
+    assert draft["reply_limit"] == 500  # what the console counts against before sending
     refused = await responder.client.post(
         f"/v1/drafts/{draft['id']}/approve",
         json={"text": "x" * 501},

@@ -303,6 +303,38 @@ async def test_a_shadow_policy_is_recorded_beside_the_live_one_but_does_not_act(
     assert await read(bus, TOPICS["platform.action"], 1, group="actions", attempts=15) == []
 
 
+async def test_a_held_comment_shows_what_the_shadow_policy_would_have_done(
+    moderator: tuple[httpx.AsyncClient, Bus], tokens: Tokens
+) -> None:
+    client, bus = moderator
+    candidate = {"thresholds": {"spam": {"hide": 0.5}}}
+    put = await client.put(
+        "/v1/policies/guild", params={"mode": "shadow"}, json=candidate, headers=Tokens.header(tokens.admin)
+    )
+    assert put.status_code == 200
+    await feed(bus, received(12, "subscribe to my channel"))
+    [decision] = await read(bus, TOPICS["moderation.decided"], 1)
+    assert decision.data.action == Action.REVIEW
+    reviews = await client.get("/v1/reviews", headers=Tokens.header(tokens.moderator))
+    [held] = reviews.json()
+    assert held["shadow"] == {
+        "policy_version": "guild/shadow/1",
+        "action": "hide",
+        "reasons": decision.data.shadow.reasons,
+    }
+    assert held["shadow"]["reasons"][0].startswith("spam 1.00 >= hide")
+
+
+async def test_a_held_comment_without_a_shadow_policy_has_no_shadow(
+    moderator: tuple[httpx.AsyncClient, Bus], tokens: Tokens
+) -> None:
+    client, bus = moderator
+    await feed(bus, received(13, "subscribe to my channel"))
+    await read(bus, TOPICS["moderation.decided"], 1)
+    [held] = (await client.get("/v1/reviews", headers=Tokens.header(tokens.moderator))).json()
+    assert held["shadow"] is None
+
+
 def test_the_default_policy_follows_the_models_thresholds_and_holds_threat_phrases() -> None:
     policy = default_policy({"toxicity": {"en": 0.6, "fr": 0.76}, "threat": {"fr": 0.15}})
     assert policy.thresholds_for("toxicity", "en") == Thresholds(review=0.6, hide=0.84)

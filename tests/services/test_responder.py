@@ -135,6 +135,7 @@ async def test_one_verdict_per_draft_and_bad_bodies_are_refused(
     client, bus_url = responder
     await publish_decision(bus_url, decision("Is the shop open on Sunday?", language="en"))
     [draft] = await wait_drafts(client, tokens.moderator, 1)
+    assert draft["reply_limit"] == 2_200  # Instagram's, from the platform client
     auth = Tokens.header(tokens.moderator)
     assert (await client.post(f"/v1/drafts/{draft['id']}/reject", json={}, headers=auth)).status_code == 422
     assert (

@@ -23,6 +23,7 @@ from vigie_shared.events.v1 import (
     PlatformActionKind,
     PlatformActionStatus,
     ReviewVerdict,
+    ShadowDecision,
 )
 from vigie_shared.privacy import AccessRecorder, subject
 from vigie_shared.service import PublisherDep
@@ -163,6 +164,9 @@ class ReviewItem(BaseModel):
     reasons: list[str]
     categories: list[str]
     policy_version: str
+    shadow: ShadowDecision | None = Field(
+        default=None, description="what the shadow policy would have done, when one is set"
+    )
     status: str
     created_at: datetime
     verdict: str | None = None

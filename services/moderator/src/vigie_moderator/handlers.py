@@ -126,6 +126,7 @@ class ModerationHandler:
                 reasons=decision.reasons,
                 categories=decision.categories,
                 policy_version=decision.policy_version,
+                shadow=shadow.model_dump(mode="json") if shadow is not None else None,
                 status="pending",
                 created_at=now(),
             )

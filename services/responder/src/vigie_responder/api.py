@@ -85,9 +85,12 @@ class DraftOut(BaseModel):
     platform_reply_id: str | None = None
     reason: str | None = Field(default=None, description="why delivery failed, or why it was rejected")
     delivery: Delivery | None = None
+    reply_limit: int | None = Field(
+        default=None, description="the longest reply the comment's platform takes in its community"
+    )
 
     @classmethod
-    def of(cls, row: DraftRow) -> DraftOut:
+    def of(cls, row: DraftRow, reply_limit: int | None = None) -> DraftOut:
         delivery = None
         if row.verdict in (DraftStatus.APPROVED, DraftStatus.EDITED):
             delivery = Delivery(
@@ -98,7 +101,11 @@ class DraftOut(BaseModel):
             )
         out = cls.model_validate(row, from_attributes=True)
         return out.model_copy(
-            update={"delivery": delivery, "reason": row.delivery_reason or row.reject_reason}
+            update={
+                "delivery": delivery,
+                "reason": row.delivery_reason or row.reject_reason,
+                "reply_limit": reply_limit,
+            }
         )
 
 
@@ -147,14 +154,14 @@ async def list_drafts(
         limit=limit,
     )
     await record_read(request, principal, "/v1/drafts", rows)
-    return [DraftOut.of(row) for row in rows]
+    return [DraftOut.of(row, reply_limit(request, row)) for row in rows]
 
 
 @router.get("/{draft_id}", summary="One draft", responses=NOT_FOUND)
 async def get_draft(request: Request, draft_id: str, principal: Moderator, drafts: DraftsDep) -> DraftOut:
     row = await _accessible(drafts, draft_id, principal)
     await record_read(request, principal, "/v1/drafts/{draft_id}", [row])
-    return DraftOut.of(row)
+    return DraftOut.of(row, reply_limit(request, row))
 
 
 async def record_read(request: Request, principal: Principal, route: str, rows: list[DraftRow]) -> None:
@@ -245,7 +252,7 @@ async def _review(
     dispatcher = getattr(request.app.state, "dispatcher", None)
     if dispatcher is not None:
         dispatcher.notify()
-    return DraftOut.of(row)
+    return DraftOut.of(row, reply_limit(request, row))
 
 
 @router.post(

@@ -1,0 +1,1 @@
+"""The moderators' console: static pages plus a same-origin proxy to the services' APIs."""
