@@ -48,6 +48,8 @@ def build(service: str, folder: Path, tokens: Tokens, **overrides: Any) -> FastA
         from vigie_audit.app import create_app as audit_app
         from vigie_audit.settings import AuditSettings
 
+        # Privacy requests name a person by platform user id: audit pseudonymises as ingest does.
+        common.setdefault("pseudonym_key", "test-pseudonym-key")
         return audit_app(AuditSettings(**common))
     raise ValueError(service)
 

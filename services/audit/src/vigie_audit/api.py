@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from vigie_shared.auth import Principal, Role, require
 from vigie_shared.events import Envelope
@@ -165,8 +166,14 @@ async def verify_chain(
     ] = None,
 ) -> VerifyResult:
     if (checkpoint_seq is None) != (checkpoint_hash is None):
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, "checkpoint_seq and checkpoint_hash go together"
+        raise RequestValidationError(
+            [
+                {
+                    "type": "value_error",
+                    "loc": ("query", "checkpoint_hash" if checkpoint_hash is None else "checkpoint_seq"),
+                    "msg": "checkpoint_seq and checkpoint_hash go together",
+                }
+            ]
         )
     anchor: Anchor | None = None
     if checkpoint_seq is not None and checkpoint_hash is not None:
@@ -405,7 +412,11 @@ class ErasureStatusOut(BaseModel):
     services: dict[str, ServiceAnswer]
 
 
-@privacy_router.get("/requests/{request_id}", summary="Where an erasure stands, service by service")
+@privacy_router.get(
+    "/requests/{request_id}",
+    summary="Where an erasure stands, service by service",
+    responses={404: {"description": "no such request"}},
+)
 async def erasure_status(
     request_id: Annotated[str, Path(max_length=64)], principal: PrivacyOfficer, store: StoreDep
 ) -> ErasureStatusOut:

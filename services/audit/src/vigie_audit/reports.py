@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
@@ -441,7 +442,10 @@ async def insights_report(
     try:
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "unknown time zone") from None
+        # Shaped like any other invalid parameter, as the OpenAPI document promises for 422.
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("query", "tz"), "msg": "unknown time zone"}]
+        ) from None
     comments = await facts.comments(scope.scope)
     decisions = await facts.decisions(scope.scope)
     work = await facts.work(scope.scope)

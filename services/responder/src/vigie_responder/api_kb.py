@@ -13,7 +13,11 @@ from vigie_responder.adapters.knowledge import KbEntryRow, KnowledgeStore
 from vigie_responder.domain.knowledge import Entry
 from vigie_responder.drafter import Drafter
 
-router = APIRouter(prefix="/v1", tags=["knowledge base"])
+router = APIRouter(
+    prefix="/v1",
+    tags=["knowledge base"],
+    responses={404: {"description": "no such entry, or a community the token does not reach"}},
+)
 Moderator = Annotated[Principal, Depends(require(Role.MODERATOR))]
 Community = Annotated[str, Field(min_length=1, max_length=512)]
 EntryId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
