@@ -40,7 +40,9 @@ async def test_a_handler_slower_than_the_lease_keeps_its_group(tmp_path: Path) -
     await bus.close()
 
 
-async def test_a_member_that_lost_its_lease_cannot_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_member_that_lost_its_lease_cannot_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bus = _bus(tmp_path, lease_seconds=LEASE)
     await bus.start()
     await bus.publish("topic", "k", b"contested", [])
@@ -89,14 +91,18 @@ async def test_the_loop_does_not_handle_a_batch_twice_after_a_refused_commit(tmp
             stolen.set()
 
     metrics = ServiceMetrics("lease")
-    loop = ConsumerLoop(bus, group="g", topics=["topic"], handler=handler, metrics=metrics, fetch_timeout=0.05)
+    loop = ConsumerLoop(
+        bus, group="g", topics=["topic"], handler=handler, metrics=metrics, fetch_timeout=0.05
+    )
     loop.start()
     await asyncio.wait_for(stolen.wait(), 30)
     await asyncio.sleep(LEASE * 3)
     await loop.stop()
     await thief.stop()
     assert handled == [b"0", b"1", b"2"]  # the refused batch was not handled a second time
-    refused = metrics.registry.get_sample_value("vigie_lease_bus_commit_failures_total", {"group": "g", "reason": "refused"})
+    refused = metrics.registry.get_sample_value(
+        "vigie_lease_bus_commit_failures_total", {"group": "g", "reason": "refused"}
+    )
     assert refused == 1
     await bus.close()
 
