@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 
@@ -61,6 +62,8 @@ def _validation_error() -> BaseException:
         (sa.DBAPIError("SELECT 1", {}, Exception("gone"), connection_invalidated=True), "database"),
         (asyncpg.ConnectionDoesNotExistError("closed mid-query"), "database"),
         (asyncpg.CannotConnectNowError("starting up"), "database"),
+        (sqlite3.OperationalError("database is locked"), "database"),
+        (sqlite3.IntegrityError("UNIQUE constraint failed"), None),
         (ConnectionRefusedError(111, "refused"), "network"),
         (TimeoutError(), "network"),
         (KafkaConnectionError(), "bus"),

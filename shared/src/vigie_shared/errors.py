@@ -58,6 +58,11 @@ def _database_failure(error: BaseException) -> str | None:
         return "database"
     if isinstance(error, sa.OperationalError | sa.InterfaceError | sa.DisconnectionError | sa.TimeoutError):
         return "database"
+    import sqlite3
+
+    # The embedded bus and stores speak to SQLite directly too: "database is locked", an unreadable file.
+    if isinstance(error, sqlite3.OperationalError):
+        return "database"
     import asyncpg
 
     transient = (
