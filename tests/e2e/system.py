@@ -57,9 +57,13 @@ class SystemConfig:
         if service == "audit":
             # Privacy requests name people by platform user id, pseudonymised as ingest does.
             env["VIGIE_PSEUDONYM_KEY"] = PSEUDONYM_KEY
+            # The end-to-end tests follow display names through every store (privacy erasure).
+            env["VIGIE_DISPLAY_NAME_COMMUNITIES"] = "*"
         else:
             env["VIGIE_META_APP_SECRET"] = META_SECRET
             env["VIGIE_PSEUDONYM_KEY"] = PSEUDONYM_KEY
+            # The end-to-end tests follow display names through every store (privacy erasure).
+            env["VIGIE_DISPLAY_NAME_COMMUNITIES"] = "*"
         env.update(self.extra_env.get(service, {}))
         return env
 

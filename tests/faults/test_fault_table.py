@@ -67,6 +67,7 @@ class FaultConfig(SystemConfig):
         env = super().env(service)
         if service == "audit":
             env["VIGIE_DATABASE_URL"] = self.audit_database
+            env["VIGIE_AUDIT_CHECKPOINT_FILE"] = str(self.workdir / "audit-checkpoints.jsonl")
         return env
 
 

@@ -50,6 +50,8 @@ def build(service: str, folder: Path, tokens: Tokens, **overrides: Any) -> FastA
 
         # Privacy requests name a person by platform user id: audit pseudonymises as ingest does.
         common.setdefault("pseudonym_key", "test-pseudonym-key")
+        # Each test's chain gets its own checkpoints, whatever database it is on.
+        common.setdefault("audit_checkpoint_file", folder / "audit-checkpoints.jsonl")
         return audit_app(AuditSettings(**common))
     raise ValueError(service)
 

@@ -205,5 +205,6 @@ def test_production_accepts_real_keys(tmp_path: Path) -> None:
         audit_chain_key=SecretStr("x" * 40),
         audit_checkpoint_key=SecretStr("ab" * 32),
         pseudonym_key=SecretStr("p" * 32),
+        reports={"moderator_key": SecretStr("m" * 32)},
     )
     assert settings.checkpoint_seed() == bytes.fromhex("ab" * 32)

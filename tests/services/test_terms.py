@@ -41,3 +41,11 @@ def test_folding_is_what_both_sides_see() -> None:
     assert fold("Ça Été 4LL3Z") == "ca ete allez"
     assert squeeze("connnard") == squeeze("connard") == "conard"
     assert "idiot" in candidate_words("i d i o t")
+
+
+def test_an_exclamation_mark_after_a_word_is_punctuation_not_a_letter() -> None:
+    from vigie_moderator.domain.policy import DEFAULT_THREAT_RULE
+
+    assert fold("I will kill you!").split() == ["i", "will", "kill", "you"]
+    assert fold("sh!t") == "shit"
+    assert DEFAULT_THREAT_RULE.hits("I will kill you!", "en", frozenset())

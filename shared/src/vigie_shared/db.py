@@ -113,7 +113,12 @@ class SqlStore:
         insert = pg_insert if self._engine.dialect.name == "postgresql" else sqlite_insert
         for row in rows:
             model = type(row)
-            values = {column.name: getattr(row, column.name) for column in model.__table__.columns}
+            # An unset attribute of a NOT NULL column is left out, so its default applies.
+            values = {
+                column.name: value
+                for column in model.__table__.columns
+                if (value := getattr(row, column.name)) is not None or column.nullable
+            }
             await session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=[key]))
 
     @property

@@ -164,3 +164,30 @@ def instrument(app: FastAPI, metrics: ServiceMetrics, checks: Mapping[str, Readi
     app.add_middleware(RequestObserver, metrics=metrics)
     app.add_exception_handler(RequestValidationError, validation_failed)
     app.include_router(ops_router(metrics, checks))
+
+
+class DeclaredBodyLimit:
+    """A declared Content-Length over the limit gets the same JSON 413 as any other refusal.
+
+    Starlette's own limit (FastAPI's `max_body_size`) answers a declared length in plain text; a body
+    that only grows past the limit while streaming is stopped by it from inside, as JSON already.
+    """
+
+    def __init__(self, app: ASGIApp, max_body_size: int) -> None:
+        self.app = app
+        self.max_body_size = max_body_size
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for name, value in scope["headers"]:
+                if name == b"content-length":
+                    try:
+                        declared = int(value)
+                    except ValueError:
+                        break  # not a length: the server or the route refuses it
+                    if declared > self.max_body_size:
+                        response = JSONResponse({"detail": "body too large"}, status_code=413)
+                        await response(scope, receive, send)
+                        return
+                    break
+        await self.app(scope, receive, send)

@@ -21,7 +21,7 @@ from vigie_shared.bus import (
 )
 from vigie_shared.bus.lag import open_lag_reader
 from vigie_shared.db import SqlStore
-from vigie_shared.http import ReadinessCheck, instrument
+from vigie_shared.http import DeclaredBodyLimit, ReadinessCheck, instrument
 from vigie_shared.metrics import ServiceMetrics
 from vigie_shared.outbox import OutboxRelay
 from vigie_shared.sampling import Probe, Sampler, lag_probe
@@ -120,6 +120,7 @@ def new_app(
         telemetry={"tracing": False, "metrics": False, "logs": False},
         max_body_size=settings.http_max_body_bytes,
     )
+    app.add_middleware(DeclaredBodyLimit, max_body_size=settings.http_max_body_bytes)
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.tokens = TokenStore.from_file(settings.api_tokens_file)

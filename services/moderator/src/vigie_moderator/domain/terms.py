@@ -11,12 +11,16 @@ _LEET = str.maketrans(
 )
 _TOKEN = re.compile(r"[\w@$!+]+", re.UNICODE)
 _REPEATS = re.compile(r"(.)\1+")
+# A symbol stands for a letter inside or at the start of a word ("sh!t", "@ss"); after a word it is
+# punctuation ("I will kill you!" must still read "you", not "youi").
+_TRAILING_SYMBOLS = re.compile(r"(?<=\w)[!@$+]+(?!\w)")
 
 
 def fold(text: str) -> str:
     """Lowercase, accents stripped, look-alike digits and symbols mapped back to letters."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    bare = _TRAILING_SYMBOLS.sub(lambda match: " " * len(match.group()), bare)
     return bare.translate(_LEET)
 
 
