@@ -81,7 +81,7 @@ async def audit(
     app = create_app(settings)
     bus = open_bus(bus_url, client_id="test", topic_prefix=topic_prefix)
     async with (
-        LifespanManager(app) as manager,
+        LifespanManager(app, startup_timeout=60) as manager,
         httpx.AsyncClient(transport=httpx.ASGITransport(manager.app), base_url="http://audit") as client,
     ):
         await bus.start()

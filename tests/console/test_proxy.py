@@ -34,7 +34,7 @@ async def console() -> AsyncIterator[httpx.AsyncClient]:
         transport=httpx.MockTransport(upstream),
     )
     async with (
-        LifespanManager(app) as manager,
+        LifespanManager(app, startup_timeout=60) as manager,
         httpx.AsyncClient(transport=httpx.ASGITransport(manager.app), base_url="http://console") as client,
     ):
         yield client

@@ -70,7 +70,7 @@ def start() -> Callable[[IngestSettings], Any]:
     @asynccontextmanager
     async def run(settings: IngestSettings) -> AsyncIterator[Running]:
         app = create_app(settings)
-        async with LifespanManager(app) as manager:
+        async with LifespanManager(app, startup_timeout=60) as manager:
             transport = httpx.ASGITransport(manager.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://ingest") as client:
                 yield Running(app, client, settings)

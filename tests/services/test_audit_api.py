@@ -34,7 +34,7 @@ async def audit(tmp_path: Path, tokens: Tokens) -> AsyncIterator[tuple[httpx.Asy
     )
     app = create_app(settings)
     async with (
-        LifespanManager(app) as manager,
+        LifespanManager(app, startup_timeout=60) as manager,
         httpx.AsyncClient(transport=httpx.ASGITransport(manager.app), base_url="http://audit") as client,
     ):
         yield client, app

@@ -119,7 +119,7 @@ async def responder(tmp_path: Path, tokens: Tokens, database_url: str) -> AsyncI
     app = create_app(settings, platforms=clients)
     try:
         async with (
-            LifespanManager(app) as manager,
+            LifespanManager(app, startup_timeout=60) as manager,
             httpx.AsyncClient(
                 transport=httpx.ASGITransport(manager.app), base_url="http://responder"
             ) as client,

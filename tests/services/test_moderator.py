@@ -86,7 +86,7 @@ async def moderator(
     app = create_app(settings, scorer=KeywordScorer())
     bus = open_bus(bus_url, client_id="test", topic_prefix=topic_prefix)
     async with (
-        LifespanManager(app) as manager,
+        LifespanManager(app, startup_timeout=60) as manager,
         httpx.AsyncClient(transport=httpx.ASGITransport(manager.app), base_url="http://moderator") as client,
     ):
         await bus.start()

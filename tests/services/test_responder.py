@@ -75,7 +75,7 @@ async def responder(
     )
     app = create_app(settings)
     async with (
-        LifespanManager(app) as manager,
+        LifespanManager(app, startup_timeout=60) as manager,
         httpx.AsyncClient(transport=httpx.ASGITransport(manager.app), base_url="http://responder") as client,
     ):
         yield client, bus_url
