@@ -2,8 +2,12 @@
 
     uv run python -m training.build_all      (what `make models` runs)
 
-Order matters: the toxicity report scores the profanity baseline, and the
-functional cases need every artifact. Fixed seeds; about 2-3 minutes on 2 cores.
+Order matters: the toxicity report scores the profanity baseline, the heads need
+the encoder (built by `make encoder`, which `make models` runs first) and the
+embeddings cache (training.embeddings: ~10-20 minutes on 2 cores the first time,
+seconds once cached), leave-one-corpus-out needs the heads' chosen C, and the
+functional cases need every artifact. The n-gram models are rebuilt too: they are
+the baseline every new figure is compared with. Fixed seeds.
 The language-identifier comparison needs extra packages and runs separately:
 see training/language_bench.py.
 """
@@ -12,14 +16,14 @@ from __future__ import annotations
 
 import time
 
-from training import export_profanity, functional, sentiment, spam, toxicity
+from training import embeddings, export_profanity, functional, heads, loco, sentiment, spam, toxicity
 from training.common import log, setup_logging
 
 
 def main() -> None:
     setup_logging()
     started = time.monotonic()
-    for step in (export_profanity, toxicity, spam, sentiment, functional):
+    for step in (export_profanity, toxicity, spam, sentiment, embeddings, heads, loco, functional):
         step_started = time.monotonic()
         step.main()
         log.info("%s done in %.0fs", step.__name__, time.monotonic() - step_started)
