@@ -15,7 +15,7 @@ export VIGIE_PG_PORT ?= 55432
 help:
 	@echo "make run    start all four services on the embedded bus and SQLite (Ctrl-C stops)"
 	@echo "make test   install everything, start Kafka and PostgreSQL, run the whole suite, stop them"
-	@echo "other: install kafka-up kafka-down postgres-up postgres-down models schemas lint typecheck bench"
+	@echo "other: install encoder kafka-up kafka-down postgres-up postgres-down models schemas lint typecheck bench"
 
 install:
 	@scripts/bootstrap.sh
