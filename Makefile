@@ -15,7 +15,7 @@ export VIGIE_PG_PORT ?= 55432
 help:
 	@echo "make run    start the four services and the console (:8000) on the embedded bus and SQLite (Ctrl-C stops)"
 	@echo "make test   install everything, start Kafka and PostgreSQL, run the whole suite, stop them"
-	@echo "other: install kafka-up kafka-down postgres-up postgres-down prometheus models schemas metrics-doc"
+	@echo "other: install encoder kafka-up kafka-down postgres-up postgres-down prometheus models schemas metrics-doc"
 	@echo "       lint typecheck bench"
 	@echo "       deadletters-replay TOPIC=<source topic> SINCE=<2h|ISO time> [GROUP=...] [DRY_RUN=1]"
 

@@ -2,10 +2,13 @@
 
     uv run python -m training.build_all      (what `make models` runs)
 
-Order matters: the toxicity report scores the profanity baseline, and the
-functional cases need every artifact. The responder's intent head reads the
-shared encoder's embeddings, so the encoder must be built (`make encoder`).
-Fixed seeds; about 3-4 minutes on 2 cores.
+Order matters: the toxicity report scores the profanity baseline, the heads need
+the encoder (built by `make encoder`, which `make models` runs first) and the
+embeddings cache (training.embeddings: ~10-20 minutes on 2 cores the first time,
+seconds once cached), leave-one-corpus-out needs the heads' chosen C, and the
+functional cases need every artifact. The n-gram models are rebuilt too: they are
+the baseline every new figure is compared with. The responder's intent head and
+retrieval parameters read the same encoder. Fixed seeds.
 The language-identifier comparison needs extra packages and runs separately:
 see training/language_bench.py.
 """
@@ -14,14 +17,36 @@ from __future__ import annotations
 
 import time
 
-from training import export_profanity, functional, intent, kb_retrieval, sentiment, spam, toxicity
+from training import (
+    embeddings,
+    export_profanity,
+    functional,
+    heads,
+    intent,
+    kb_retrieval,
+    loco,
+    sentiment,
+    spam,
+    toxicity,
+)
 from training.common import log, setup_logging
 
 
 def main() -> None:
     setup_logging()
     started = time.monotonic()
-    for step in (export_profanity, toxicity, spam, sentiment, intent, kb_retrieval, functional):
+    for step in (
+        export_profanity,
+        toxicity,
+        spam,
+        sentiment,
+        embeddings,
+        heads,
+        loco,
+        intent,
+        kb_retrieval,
+        functional,
+    ):
         step_started = time.monotonic()
         step.main()
         log.info("%s done in %.0fs", step.__name__, time.monotonic() - step_started)

@@ -1,8 +1,12 @@
-"""Functional cases (tests/moderator/models/functional_cases.toml) against a scorer.
+"""Functional cases (tests/moderator/models/functional_cases.toml) against both scorers.
 
     uv run python -m training.functional
 
-Also run by training.build_all, which records the pass rates in manifest.json.
+Scores the cases with the shipped encoder scorer and with the n-gram scorer it
+replaced, each at its own suggested thresholds, and records in manifest.json the
+pass rates per type and language, and per identity group the share of neutral
+mentions flagged (identity_attack or toxicity at or above threshold). Also run by
+training.build_all. The cases are never used to train or to choose anything.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from vigie_moderator.adapters.encoder_scorer import EncoderScorer
 from vigie_moderator.adapters.onnx_scorer import OnnxScorer
 from vigie_moderator.domain.scores import Scorer
 
@@ -38,6 +43,7 @@ def evaluate(
 ) -> dict[str, Any]:
     results = scorer.score([c["text"] for c in cases])
     by_type: dict[str, list[bool]] = defaultdict(list)
+    flagged_by_group: dict[str, list[bool]] = defaultdict(list)
     by_language: dict[str, list[bool]] = defaultdict(list)
     failures = []
     for index, (case, result) in enumerate(zip(cases, results, strict=True)):
@@ -46,6 +52,13 @@ def evaluate(
         ) and all(result.scores[c] < threshold(thresholds, c, case["lang"]) for c in case.get("low", []))
         by_type[case["type"]].append(ok)
         by_language[case["lang"]].append(ok)
+        if case.get("group"):
+            flagged_by_group[f"{case['group']}/{case['lang']}"].append(
+                any(
+                    result.scores[c] >= threshold(thresholds, c, case["lang"])
+                    for c in ("identity_attack", "toxicity")
+                )
+            )
         if not ok:
             failures.append(index)
     passed = sum(sum(v) for v in by_type.values())
@@ -55,21 +68,45 @@ def evaluate(
         "by_type": {k: {"passed": sum(v), "of": len(v)} for k, v in sorted(by_type.items())},
         "by_language": {k: {"passed": sum(v), "of": len(v)} for k, v in sorted(by_language.items())},
         "failed_case_indices": failures,
+        "neutral_identity_flag_rate": group_rates(flagged_by_group),
     }
+
+
+def group_rates(flagged: Mapping[str, list[bool]]) -> dict[str, Any]:
+    """Share of neutral mentions flagged per group and language, and the widest gap."""
+    rates = {key: round(sum(v) / len(v), 4) for key, v in sorted(flagged.items())}
+    out: dict[str, Any] = {"per_group": rates}
+    for language in ("en", "fr"):
+        values = [r for key, r in rates.items() if key.endswith(f"/{language}")]
+        if values:
+            out[f"max_minus_min_{language}"] = round(max(values) - min(values), 4)
+            out[f"mean_{language}"] = round(sum(values) / len(values), 4)
+    return out
 
 
 def main() -> None:
     setup_logging()
-    scorer = OnnxScorer.load()
-    report = evaluate(scorer, scorer.suggested_thresholds, load_cases())
+    cases = load_cases()
+    scorer = EncoderScorer.load()
+    report = evaluate(scorer, scorer.suggested_thresholds, cases)
+    old = OnnxScorer.load()
+    previous = evaluate(old, old.suggested_thresholds, cases)
     manifest = load_manifest()
     manifest["functional_cases"] = {
         "file": "tests/moderator/models/functional_cases.toml",
         "command": "uv run python -m training.functional",
+        "scorer": "EncoderScorer (encoder + heads)",
         **report,
+        "ngram_scorer": previous,
     }
     MANIFEST.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     log.info("functional pass rate %.3f %s", report["overall"], report["by_type"])
+    log.info("n-gram scorer pass rate %.3f %s", previous["overall"], previous["by_type"])
+    log.info(
+        "neutral identity flag rates: encoder %s, n-gram %s",
+        report["neutral_identity_flag_rate"],
+        previous["neutral_identity_flag_rate"],
+    )
 
 
 if __name__ == "__main__":

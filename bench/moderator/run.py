@@ -1,8 +1,10 @@
-"""Moderator throughput: raw onnxruntime, the scorer adapter, POST /v1/score and the whole consumer.
+"""Moderator throughput: the raw encoder, the scorer adapter, POST /v1/score and the whole consumer.
 
 All figures come from one run on one machine, so their ratios mean something even on a noisy host:
-the adapter and service overheads are read against the raw onnxruntime figure printed beside them.
-Texts are synthetic French and English comments built here; no data set text is read or printed.
+the adapter and service overheads are read against the raw encoder figure printed beside them
+(the encoder graph alone, fed token ids prepared beforehand, length-bucketed batches of 32, with as
+many intra-op threads as the service uses). Texts are synthetic French and English comments built
+here; no data set text is read or printed.
 
     uv run python bench/moderator/run.py [--texts 2000] [--bus-url kafka://127.0.0.1:9092]
 """
@@ -19,28 +21,21 @@ import subprocess
 import sys
 import tempfile
 import time
-import unicodedata
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import numpy as np
 import onnxruntime as ort
-from vigie_moderator.adapters.onnx_scorer import (
-    DEFAULT_MODELS_DIR,
-    OnnxScorer,
-    Py3LangIdDetector,
-    read_manifest,
-    session_options,
-)
-from vigie_moderator.domain.scores import fold_text, profanity_input, profanity_signals, spam_signals
+from vigie_encoder import Encoder
+from vigie_encoder.runtime import default_threads
+from vigie_moderator.adapters.encoder_scorer import EncoderScorer
 from vigie_shared.auth import Role, TokenEntry, hash_token, write_token_file
 from vigie_shared.bus import decode, open_bus
 from vigie_shared.events import Envelope
 from vigie_shared.events.v1 import TOPICS, Author, CommentReceived, CommentRef, Platform
 
-BATCHES = (1, 16, 64)
+BATCHES = (1, 32, 64)
 ROOT = Path(__file__).resolve().parents[2]
 
 _EN = [
@@ -90,42 +85,18 @@ def rss_mib(pid: int | str = "self") -> float:
     return float("nan")
 
 
-def raw_onnxruntime(texts: list[str], batch: int) -> float:
-    """The four ONNX graphs alone, fed inputs prepared beforehand: the ceiling the other figures meet.
-
-    Language detection and input preparation happen outside the clock; the profanity graph still runs
-    inside it, since the toxicity graph takes its verdict as an input.
-    """
-    artifacts = read_manifest(DEFAULT_MODELS_DIR)
-    sessions = {
-        name: ort.InferenceSession(
-            str(artifacts[name].path), session_options(1), providers=["CPUExecutionProvider"]
-        )
-        for name in ("profanity", "toxicity", "spam", "sentiment")
-    }
-    detector = Py3LangIdDetector()
-    feeds = []
-    for i in range(0, len(texts), batch):
-        chunk = texts[i : i + batch]
-        languages = [detector.detect(unicodedata.normalize("NFC", t)) for t in chunk]
-        normalised = np.array([profanity_input(t) for t in chunk], dtype=object).reshape(-1, 1)
-        folded = np.array([fold_text(t) for t in chunk], dtype=object).reshape(-1, 1)
-        spam = np.array([spam_signals(t) for t in chunk], dtype=np.float32)
-        feeds.append((languages, normalised, folded, spam))
+def raw_encoder(texts: list[str], threads: int, batch: int = 32) -> float:
+    """The encoder graph alone on token ids prepared beforehand: the ceiling the other figures meet."""
+    encoder = Encoder.load(threads=threads)
+    ids = encoder.token_ids(texts)
+    encoder.embed_ids(ids[:batch])
     started = time.perf_counter()
-    for languages, normalised, folded, spam in feeds:
-        profanity = sessions["profanity"].run(["probabilities"], {"text": normalised})[0]
-        signals = np.array(
-            [profanity_signals(float(p), lang) for p, lang in zip(profanity[:, 1], languages, strict=True)],
-            dtype=np.float32,
-        )
-        sessions["toxicity"].run(["probabilities"], {"text": folded, "signals": signals})
-        sessions["spam"].run(["probabilities"], {"text": folded, "signals": spam})
-        sessions["sentiment"].run(["probabilities"], {"text": folded})
+    for i in range(0, len(ids), batch):
+        encoder.embed_ids(ids[i : i + batch])
     return len(texts) / (time.perf_counter() - started)
 
 
-def adapter(scorer: OnnxScorer, texts: list[str], batch: int) -> float:
+def adapter(scorer: EncoderScorer, texts: list[str], batch: int) -> float:
     started = time.perf_counter()
     for i in range(0, len(texts), batch):
         scorer.score(texts[i : i + batch])
@@ -249,13 +220,24 @@ async def main() -> None:
     texts = corpus(args.texts)
     rows: list[tuple[str, int, float]] = []
 
+    threads = default_threads()
+    raw_by_threads = {n: raw_encoder(texts, n) for n in sorted({1, threads})}
+    for n, value in raw_by_threads.items():
+        rows.append((f"raw encoder, {n} intra-op thread(s)", 32, value))
+    raw = raw_by_threads[threads]
+
     before = rss_mib()
-    scorer = OnnxScorer.load(intra_op_threads=1)
+    scorer = EncoderScorer.load()
     loaded = rss_mib()
     scorer.score(texts[:64])
     for batch in BATCHES:
-        rows.append(("raw onnxruntime (4 graphs)", batch, raw_onnxruntime(texts, batch)))
-        rows.append(("OnnxScorer.score (+ language, explanations)", batch, adapter(scorer, texts, batch)))
+        rows.append(
+            (
+                "EncoderScorer.score (+ language, signals, heads, explanations)",
+                batch,
+                adapter(scorer, texts, batch),
+            )
+        )
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -285,7 +267,7 @@ async def main() -> None:
         finally:
             service.terminate()
             service.wait(timeout=30)
-        for batch in BATCHES:
+        for batch in (32, 64):
             rows.append(
                 (
                     f"consumer, bus in -> decision out ({bus_url.split(':')[0]})",
@@ -294,16 +276,15 @@ async def main() -> None:
                 )
             )
 
-    raw = {batch: value for name, batch, value in rows if name.startswith("raw")}
     lines = [
         f"# Moderator benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
-        f"Machine: {machine()}. ONNX sessions use 1 intra-op thread, so texts/s is per core.",
+        f"Machine: {machine()}. The encoder uses {threads} intra-op thread(s) outside the raw rows.",
         f"{args.texts} synthetic fr/en comments per figure.",
         "",
-        "| path | batch | texts/s | share of raw onnxruntime at that batch |",
+        f"| path | batch | texts/s | share of the raw encoder ({threads} thread(s), batch 32) |",
         "|---|---:|---:|---:|",
-        *(f"| {name} | {batch} | {value:,.0f} | {value / raw[batch]:.0%} |" for name, batch, value in rows),
+        *(f"| {name} | {batch} | {value:,.0f} | {value / raw:.0%} |" for name, batch, value in rows),
         "",
         f"Memory: bench process {before:.0f} MiB before loading the models, {loaded:.0f} MiB after "
         f"(+{loaded - before:.0f} MiB); the moderator service with all models loaded, after warm-up: "

@@ -1,7 +1,8 @@
 """Behaviour on hand-written French and English cases (functional_cases.toml).
 
-Not every case passes (see docs/models/toxicity.md for the failures and why); this
-guards the overall pass rate, and each case type, against regressions.
+Not every case passes (see docs/models/encoder-heads.md for the failures and why); this
+guards the shipped scorer's overall pass rate, each case type, and the per-group flag
+rate on neutral identity mentions against regressions.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from vigie_moderator.adapters.onnx_scorer import DEFAULT_MODELS_DIR, OnnxScorer
+from vigie_moderator.adapters.encoder_scorer import EncoderScorer
+from vigie_moderator.adapters.onnx_scorer import DEFAULT_MODELS_DIR
 
 from training.functional import evaluate, load_cases
 
-# Measured on the committed models (2026-11-30). Lower only with a reason in the commit.
-MIN_OVERALL_PASS_RATE = 0.77
+# Measured on the committed models (2026-12-02). Lower only with a reason in the commit.
+MIN_OVERALL_PASS_RATE = 0.86
+MIN_CASES = 300
 CASE_TYPES = {
     "negation",
     "counter_speech",
@@ -24,22 +27,26 @@ CASE_TYPES = {
     "untargeted_profanity",
     "obfuscation",
     "threat_no_swear",
+    "violent_idiom",
+    "reclaimed_or_homonym",
+    "emoji",
     "benign",
     "spam",
 }
 
 
 @pytest.fixture(scope="module")
-def scorer() -> OnnxScorer:
-    return OnnxScorer.load()
+def scorer() -> EncoderScorer:
+    return EncoderScorer.load()
 
 
 @pytest.fixture(scope="module")
-def report(scorer: OnnxScorer) -> dict[str, Any]:
+def report(scorer: EncoderScorer) -> dict[str, Any]:
     return evaluate(scorer, scorer.suggested_thresholds, load_cases())
 
 
 def test_cases_cover_every_type_in_both_languages() -> None:
+    assert len(load_cases()) >= MIN_CASES
     counts = Counter((c["type"], c["lang"]) for c in load_cases())
     assert {t for t, _ in counts} == CASE_TYPES
     for case_type in CASE_TYPES:
@@ -69,3 +76,12 @@ def test_spam_and_untargeted_profanity_hold(report: dict[str, Any]) -> None:
     by_type = report["by_type"]
     assert by_type["spam"]["passed"] == by_type["spam"]["of"]
     assert by_type["untargeted_profanity"]["passed"] == by_type["untargeted_profanity"]["of"]
+
+
+def test_neutral_identity_flag_rates_do_not_regress(report: dict[str, Any]) -> None:
+    manifest = json.loads((DEFAULT_MODELS_DIR / "manifest.json").read_text(encoding="utf-8"))
+    recorded = manifest["functional_cases"]["neutral_identity_flag_rate"]
+    measured = report["neutral_identity_flag_rate"]
+    for language in ("en", "fr"):
+        assert measured[f"mean_{language}"] <= recorded[f"mean_{language}"] + 1e-9, language
+        assert measured[f"max_minus_min_{language}"] <= recorded[f"max_minus_min_{language}"] + 1e-9, language

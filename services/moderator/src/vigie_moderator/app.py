@@ -23,9 +23,11 @@ from vigie_moderator.settings import ModeratorSettings
 
 
 def load_scorer(settings: ModeratorSettings) -> Scorer:
-    from vigie_moderator.adapters.onnx_scorer import OnnxScorer
+    # The encoder (vigie_encoder, ~110 MB) loads here, in the lifespan, once per process;
+    # its intra-op threads default to the process's cores (VIGIE_ENCODER_THREADS).
+    from vigie_moderator.adapters.encoder_scorer import EncoderScorer
 
-    return OnnxScorer.load(settings.models_dir, intra_op_threads=settings.onnx_threads)
+    return EncoderScorer.load(settings.models_dir, intra_op_threads=settings.onnx_threads)
 
 
 def create_app(

@@ -1,0 +1,166 @@
+"""`Scorer` on the shared sentence encoder (`vigie_encoder`) and the heads in `heads.onnx`.
+
+One multilingual-e5-small embedding per comment (the process-wide encoder, batched
+by token count) feeds small calibrated logistic heads: toxicity, insult, threat,
+identity_attack, spam (with `spam_signals` as extra inputs) and 3-class sentiment
+(sentiment = P(pos) - P(neg)). Language: py3langid, as before. Data, metrics and
+thresholds: docs/models/ and the `heads` entry of manifest.json.
+
+Explanations (`top_terms`) are computed by occlusion, and only for a category whose
+score reaches its suggested threshold (the comments a policy would hold or hide):
+each content word (function words never count) is removed in turn, the variants are
+embedded in one batch, and the words whose removal lowers that category's logit the
+most are named, up to five.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+import onnxruntime as ort
+from vigie_encoder import Encoder, get_encoder
+
+from vigie_moderator.adapters.onnx_scorer import (
+    DEFAULT_MODELS_DIR,
+    Artifact,
+    ModelArtifactError,
+    Py3LangIdDetector,
+    read_manifest,
+    session_options,
+)
+from vigie_moderator.domain.explain import content_words, without_word
+from vigie_moderator.domain.scores import CATEGORIES, SENTIMENT, TextScores, spam_signals
+
+HEADS = "heads"
+LABELS = ("toxicity", "insult", "threat", "identity_attack", "spam")
+# At most this many words of one comment are occluded (the longest content words
+# first): bounds the extra encoder work for a long flagged comment.
+MAX_OCCLUDED_WORDS = 24
+# A word is named when removing it lowers the logit by at least this much, and by at
+# least this share of the strongest word's effect.
+MIN_LOGIT_DROP = 0.15
+RELATIVE_FLOOR = 0.25
+TOP_TERMS = 5
+_SPACES = re.compile(r"\s+")
+
+
+class EncoderScorer:
+    """Scores texts with the encoder and the heads. Implements `Scorer`; thread-safe."""
+
+    def __init__(
+        self,
+        encoder: Encoder,
+        heads: ort.InferenceSession,
+        artifact: Artifact,
+        detector: Py3LangIdDetector,
+    ) -> None:
+        labels = tuple(artifact.entry.get("labels", ()))
+        if labels != LABELS:
+            raise ModelArtifactError(f"heads model labels {labels} != {LABELS}")
+        if artifact.entry.get("encoder") != encoder.version:
+            raise ModelArtifactError(
+                f"heads trained on encoder {artifact.entry.get('encoder')}, loaded {encoder.version}"
+            )
+        self._encoder = encoder
+        self._heads = heads
+        self._detector = detector
+        self.model_versions: Mapping[str, str] = MappingProxyType(
+            {"encoder": encoder.version, HEADS: artifact.version, "language": detector.version}
+        )
+        thresholds = {
+            category: {lang: float(v) for lang, v in per_language.items()}
+            for category, per_language in artifact.entry.get("thresholds", {}).items()
+        }
+        self.suggested_thresholds: Mapping[str, Mapping[str, float]] = MappingProxyType(thresholds)
+        """Per category and language: F1-best on validation, raised where needed so that
+        at most 10% of that language's validation negatives are flagged."""
+
+    @classmethod
+    def load(
+        cls, models_dir: Path | None = None, *, encoder: Encoder | None = None, intra_op_threads: int = 1
+    ) -> EncoderScorer:
+        artifacts = read_manifest(models_dir or DEFAULT_MODELS_DIR)
+        if HEADS not in artifacts:
+            raise ModelArtifactError(f"manifest lacks the {HEADS} artifact")
+        artifact = artifacts[HEADS]
+        session = ort.InferenceSession(
+            str(artifact.path),
+            sess_options=session_options(intra_op_threads),
+            providers=["CPUExecutionProvider"],
+        )
+        return cls(encoder or get_encoder(), session, artifact, Py3LangIdDetector())
+
+    def score(self, texts: Sequence[str]) -> list[TextScores]:
+        if not texts:
+            return []
+        languages = [self._detector.detect(unicodedata.normalize("NFC", t)) for t in texts]
+        logits, sentiment = self._run(list(texts))
+        probabilities = 1.0 / (1.0 + np.exp(-logits))
+        to_explain = {
+            i: [c for j, c in enumerate(LABELS) if probabilities[i, j] >= self._threshold(c, languages[i])]
+            for i in range(len(texts))
+        }
+        terms = self._explain(texts, logits, {i: cs for i, cs in to_explain.items() if cs})
+        results = []
+        for i, language in enumerate(languages):
+            scores = {c: _unit(float(probabilities[i, j])) for j, c in enumerate(LABELS)}
+            scores[SENTIMENT] = max(-1.0, min(1.0, float(sentiment[i, 2] - sentiment[i, 0])))
+            found = terms.get(i, {})
+            results.append(
+                TextScores(
+                    language=language,
+                    scores=scores,
+                    top_terms={c: found.get(c, []) for c in CATEGORIES},
+                )
+            )
+        return results
+
+    def _run(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        embedding = self._encoder.embed(texts)
+        signals = np.array([spam_signals(t) for t in texts], dtype=np.float32)
+        logits, sentiment = self._heads.run(
+            ["logits", "sentiment"], {"embedding": embedding, "signals": signals}
+        )
+        return np.asarray(logits, dtype=np.float64), np.asarray(sentiment, dtype=np.float64)
+
+    def _threshold(self, category: str, language: str) -> float:
+        per_language = self.suggested_thresholds.get(category, {})
+        found = per_language.get(language)
+        return float(found if found is not None else max(per_language.values(), default=0.5))
+
+    def _explain(
+        self, texts: Sequence[str], logits: np.ndarray, flagged: Mapping[int, list[str]]
+    ) -> dict[int, dict[str, list[str]]]:
+        variants: list[str] = []
+        owners: list[tuple[int, str]] = []
+        for i in flagged:
+            words = sorted(content_words(texts[i]), key=len, reverse=True)[:MAX_OCCLUDED_WORDS]
+            for word in words:
+                variants.append(_SPACES.sub(" ", without_word(texts[i], word)).strip())
+                owners.append((i, word))
+        if not variants:
+            return {}
+        occluded, _ = self._run(variants)
+        drops: dict[int, dict[str, list[tuple[float, str]]]] = {}
+        for (i, word), row in zip(owners, occluded, strict=True):
+            for category in flagged[i]:
+                j = LABELS.index(category)
+                drops.setdefault(i, {}).setdefault(category, []).append((float(logits[i, j] - row[j]), word))
+        out: dict[int, dict[str, list[str]]] = {}
+        for i, per_category in drops.items():
+            for category, pairs in per_category.items():
+                pairs.sort(key=lambda p: (-p[0], p[1]))
+                if not pairs or pairs[0][0] < MIN_LOGIT_DROP:
+                    continue
+                floor = max(MIN_LOGIT_DROP, RELATIVE_FLOOR * pairs[0][0])
+                out.setdefault(i, {})[category] = [w for d, w in pairs if d >= floor][:TOP_TERMS]
+        return out
+
+
+def _unit(value: float) -> float:
+    return min(1.0, max(0.0, value))

@@ -1,0 +1,94 @@
+"""EncoderScorer: the shared encoder + heads.onnx behind the `Scorer` port."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import pytest
+from vigie_moderator.adapters.encoder_scorer import EncoderScorer
+from vigie_moderator.adapters.onnx_scorer import DEFAULT_MODELS_DIR, ModelArtifactError, read_manifest
+from vigie_moderator.domain.explain import FUNCTION_WORDS
+from vigie_moderator.domain.scores import CATEGORIES, Scorer
+
+
+@pytest.fixture(scope="module")
+def scorer() -> EncoderScorer:
+    return EncoderScorer.load()
+
+
+def flagged(scorer: EncoderScorer, text: str, category: str) -> bool:
+    (result,) = scorer.score([text])
+    return result.scores[category] >= scorer.suggested_thresholds[category][result.language]
+
+
+def test_is_a_scorer_with_versions(scorer: EncoderScorer) -> None:
+    assert isinstance(scorer, Scorer)
+    assert set(scorer.model_versions) == {"encoder", "heads", "language"}
+
+
+def test_every_category_and_sentiment_in_range(scorer: EncoderScorer) -> None:
+    results = scorer.score(["fuck you", "Merci beaucoup pour cette vidéo !", "", "🔥🔥", "a" * 5000])
+    assert len(results) == 5
+    for r in results:
+        assert all(0.0 <= r.scores[c] <= 1.0 for c in CATEGORIES)
+        assert -1.0 <= r.scores["sentiment"] <= 1.0
+        assert set(r.top_terms) == set(CATEGORIES)
+
+
+def test_thresholds_exist_for_every_category_and_language(scorer: EncoderScorer) -> None:
+    for category in CATEGORIES:
+        assert set(scorer.suggested_thresholds[category]) >= {"en", "fr"}, category
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I will find where you live and hurt your family",
+        "Je vais te retrouver chez toi et m'en prendre à ta famille.",
+    ],
+)
+def test_plain_threats_are_held(scorer: EncoderScorer, text: str) -> None:
+    assert flagged(scorer, text, "threat")
+
+
+@pytest.mark.parametrize(
+    "text", ["I'll kill it on stage tonight", "Je vais tout déchirer au concert ce soir !"]
+)
+def test_violent_idioms_are_not_threats(scorer: EncoderScorer, text: str) -> None:
+    assert not flagged(scorer, text, "threat")
+
+
+def test_a_friendly_french_comment_is_not_toxic(scorer: EncoderScorer) -> None:
+    assert not flagged(scorer, "Super vidéo, merci beaucoup ! Quand sort la suite ?", "toxicity")
+
+
+def test_explanations_name_content_words_never_function_words(scorer: EncoderScorer) -> None:
+    (threat,) = scorer.score(["I will find where you live and hurt your family"])
+    assert threat.top_terms["threat"]
+    assert not set(threat.top_terms["threat"]) & FUNCTION_WORDS
+    assert set(threat.top_terms["threat"]) <= {"find", "live", "hurt", "family"}
+    (polite,) = scorer.score(["Thanks for the great tutorial, it helped a lot"])
+    assert not any(polite.top_terms.values())
+
+
+def test_score_does_not_depend_on_batch_neighbours(scorer: EncoderScorer) -> None:
+    texts = ["you are an idiot", "Merci pour la vidéo", "a very long comment " * 30, "ok"]
+    together = scorer.score(texts)
+    for text, result in zip(texts, together, strict=True):
+        (alone,) = scorer.score([text])
+        for category in CATEGORIES:
+            assert abs(alone.scores[category] - result.scores[category]) < 1e-3, (text, category)
+
+
+def test_empty_batch(scorer: EncoderScorer) -> None:
+    assert scorer.score([]) == []
+
+
+def test_heads_trained_on_another_encoder_are_refused(scorer: EncoderScorer, tmp_path: Path) -> None:
+    shutil.copytree(DEFAULT_MODELS_DIR, tmp_path / "models")
+    artifact = read_manifest(tmp_path / "models")["heads"]
+    other = dataclasses.replace(artifact, entry={**artifact.entry, "encoder": "another-encoder"})
+    with pytest.raises(ModelArtifactError, match="another-encoder"):
+        EncoderScorer(scorer._encoder, scorer._heads, other, scorer._detector)
