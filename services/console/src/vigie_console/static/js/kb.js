@@ -63,7 +63,8 @@ export function mount(root, params) {
     return false;
   }
 
-  async function load() {
+  // `quiet` after a save or a delete: their own message is the one to hear, not the count.
+  async function load({ quiet = false } = {}) {
     const c = community.value.trim();
     if (!c) return;
     sessionStorage.setItem("vigie.community", c);
@@ -74,7 +75,7 @@ export function mount(root, params) {
       renderList();
       const wanted = params.get("entry");
       if (wanted) fill(entries.find((e) => e.entry_id === wanted) || null);
-      announce(t("kb.loaded", { n: entries.length, community: c }));
+      if (!quiet) announce(t("kb.loaded", { n: entries.length, community: c }));
     } catch (error) {
       if (!unavailable(error)) showError(errorText(error));
     }
@@ -118,9 +119,10 @@ export function mount(root, params) {
     if (!Object.keys(body.answers).length) return showError(t("kb.needs_answer"));
     try {
       await api("responder", `kb/${seg(c)}/entries/${seg(inputs.id.value.trim())}`, { method: "PUT", body });
-      announce(t("kb.saved", { id: inputs.id.value.trim() }));
+      const saved = inputs.id.value.trim();
       showError("");
-      await load();
+      await load({ quiet: true });
+      announce(t("kb.saved", { id: saved }));
     } catch (error) {
       if (!unavailable(error)) showError(errorText(error));
     }
@@ -131,9 +133,9 @@ export function mount(root, params) {
     if (!id || !confirm(t("kb.confirm_delete", { id }))) return;
     try {
       await api("responder", `kb/${seg(community.value.trim())}/entries/${seg(id)}`, { method: "DELETE" });
-      announce(t("kb.deleted", { id }));
       fill(null);
-      await load();
+      await load({ quiet: true });
+      announce(t("kb.deleted", { id }));
     } catch (error) {
       if (!unavailable(error)) showError(errorText(error));
     }
