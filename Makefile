@@ -40,7 +40,6 @@ run: install
 test: install prometheus
 	@scripts/chromium.sh >/dev/null
 	@deploy/kafka/kafka.sh fetch
-	@scripts/chromium.sh >/dev/null
 	@set -o pipefail; status=0; \
 	  deploy/kafka/kafka.sh up && scripts/postgres.sh up || status=$$?; \
 	  if [ $$status -eq 0 ]; then \
