@@ -11,8 +11,6 @@ after a crash it may publish a row twice, which idempotent consumers absorb, but
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,6 +26,7 @@ from vigie_shared.db import UtcDateTime
 from vigie_shared.events import Envelope
 from vigie_shared.events.v1 import TOPICS, Keyed
 from vigie_shared.metrics import ServiceMetrics
+from vigie_shared.worker import BackgroundWorker
 
 log = structlog.get_logger(__name__)
 
@@ -80,8 +79,10 @@ async def stage(session: AsyncSession, model: type[OutboxColumns], events: Seque
         )
 
 
-class OutboxRelay:
+class OutboxRelay(BackgroundWorker):
     """Publishes staged events in write order, wakes on `notify()` and polls for other writers' rows."""
+
+    name = "outbox relay"
 
     def __init__(
         self,
@@ -95,69 +96,22 @@ class OutboxRelay:
         keep_published: timedelta = timedelta(hours=1),
         max_backoff: float = 30.0,
     ) -> None:
+        super().__init__(poll_interval=poll_interval, base_backoff=0.2, max_backoff=max_backoff)
         self._sessions = sessions
         self._model = model
         self._bus = bus
         self._batch_size = batch_size
-        self._poll_interval = poll_interval
         self._keep_published = keep_published
-        self._max_backoff = max_backoff
-        self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._last_purge = 0.0
-        self.last_error: str | None = None
         self._metrics = _OutboxMetrics(metrics) if metrics is not None else None
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+    async def work_round(self) -> bool:
+        published = await self.flush()
+        await self._purge()
+        return published >= self._batch_size
 
-    def notify(self) -> None:
-        """Something was staged: publish now rather than at the next poll."""
-        self._wake.set()
-
-    async def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(self._task, timeout=10)
-            except TimeoutError:
-                self._task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._task
-            self._task = None
-
-    async def check(self) -> str | None:
-        """For /readyz: None while the relay publishes, else why it cannot."""
-        return None if self.last_error is None else f"outbox relay failing: {self.last_error}"
-
-    async def _run(self) -> None:
-        failures = 0
-        while not self._stopping.is_set():
-            try:
-                published = await self.flush()
-                await self._purge()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                await self._observe()
-                failures += 1
-                self.last_error = type(error).__name__
-                delay = min(self._max_backoff, 0.2 * 2 ** min(failures, 10)) * random.uniform(0.5, 1.0)
-                log.warning("outbox_relay_failed", error=type(error).__name__, retry_in=round(delay, 2))
-                await self._sleep(delay)
-                continue
-            failures = 0
-            self.last_error = None
-            await self._observe()
-            if published < self._batch_size:
-                await self._sleep(self._poll_interval)
-
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
-        self._wake.clear()
+    async def after_round(self, *, failed: bool) -> None:
+        await self._observe()
 
     async def flush(self) -> int:
         """Publishes one batch of unpublished rows; returns how many."""

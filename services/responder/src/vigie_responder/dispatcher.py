@@ -10,7 +10,6 @@ or looks for what it already created before posting again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import socket
 import time
@@ -45,6 +44,7 @@ from vigie_shared.events.v1 import (
     ReplyPublished,
 )
 from vigie_shared.metrics import ServiceMetrics
+from vigie_shared.worker import BackgroundWorker
 
 from vigie_responder.adapters.store import (
     ClaimedJob,
@@ -133,7 +133,9 @@ class DailyBudgets:
         self._spent[limit.key] = (today, (spent if day == today else 0.0) + limit.cost)
 
 
-class Dispatcher:
+class Dispatcher(BackgroundWorker):
+    name = "dispatcher"
+
     def __init__(
         self,
         store: DraftStore,
@@ -148,68 +150,21 @@ class Dispatcher:
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
     ) -> None:
+        super().__init__(poll_interval=poll_interval, base_backoff=0.5, stop_timeout=15.0, rng=rng)
         self._store = store
         self._directory = directory
         self._publisher = publisher
         self.owner = owner or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
         self._lease = lease
-        self._poll_interval = poll_interval
         self._concurrency = concurrency
         self._retry = retry or RetryPolicy()
-        self._rng = rng or random.Random()
         self._limiters: dict[str, AsyncLimiter] = {}
         self._daily = DailyBudgets()
         self._metrics = DispatcherMetrics(metrics) if metrics is not None else None
-        self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self.last_error: str | None = None
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="dispatcher")
-
-    def notify(self) -> None:
-        self._wake.set()
-
-    async def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(self._task, timeout=15)
-            except TimeoutError:
-                self._task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._task
-            self._task = None
-
-    async def check(self) -> str | None:
-        return None if self.last_error is None else f"dispatcher failing: {self.last_error}"
-
-    async def _run(self) -> None:
-        failures = 0
-        while not self._stopping.is_set():
-            try:
-                worked = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                # The database is down or similar: nothing was lost (jobs are rows), so wait it out.
-                failures += 1
-                self.last_error = type(error).__name__
-                delay = min(30.0, 0.5 * 2 ** min(failures, 6)) * self._rng.uniform(0.5, 1.0)
-                log.warning("dispatcher_failed", error=type(error).__name__, retry_in=round(delay, 2))
-                await self._sleep(delay)
-                continue
-            failures = 0
-            self.last_error = None
-            if worked < self._concurrency:
-                await self._sleep(self._poll_interval)
-
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
-        self._wake.clear()
+    async def work_round(self) -> bool:
+        # The database is what fails here: jobs are rows, so a failed round loses nothing.
+        return await self.run_once() >= self._concurrency
 
     async def run_once(self) -> int:
         """Claims the due jobs this worker has room for and works them; returns how many."""
