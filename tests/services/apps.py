@@ -66,7 +66,7 @@ class Running:
 async def running(app: FastAPI) -> AsyncIterator[Running]:
     """The app with its lifespan, driven over ASGI (no socket)."""
     async with (
-        LifespanManager(app, startup_timeout=60, shutdown_timeout=30) as manager,
+        LifespanManager(app, startup_timeout=60, shutdown_timeout=90) as manager,
         httpx.AsyncClient(transport=httpx.ASGITransport(manager.app), base_url="http://svc") as client,
     ):
         yield Running(app, client)
