@@ -92,3 +92,34 @@ def test_heads_trained_on_another_encoder_are_refused(scorer: EncoderScorer, tmp
     other = dataclasses.replace(artifact, entry={**artifact.entry, "encoder": "another-encoder"})
     with pytest.raises(ModelArtifactError, match="another-encoder"):
         EncoderScorer(scorer._encoder, scorer._heads, other, scorer._detector)
+
+
+def test_explaining_after_scoring_names_the_same_words(scorer: EncoderScorer) -> None:
+    text = "I will find where you live and hurt your family"
+    fresh = EncoderScorer.load(cache_size=0)
+    (whole,) = fresh.score([text])
+    (bare,) = fresh.score_only([text])
+    assert bare.scores == whole.scores
+    assert not any(bare.top_terms.values())
+    assert fresh.explanation_cost(text, ["threat"]) == 4  # find, live, hurt, family
+    (terms,) = fresh.explain([text], [bare], [["threat"]])
+    assert terms == {"threat": whole.top_terms["threat"]}
+
+
+def test_repeated_texts_are_scored_once_and_alike() -> None:
+    cached = EncoderScorer.load(cache_size=2)
+    uncached = EncoderScorer.load(cache_size=0)
+    texts = ["you are an idiot", "Merci pour la vidéo", "you are an idiot"]
+    first = cached.score(texts)
+    assert (cached.cache_hits, cached.cache_misses) == (1, 2)
+    again = cached.score(texts[:1])
+    assert cached.cache_hits == 2
+    assert again[0] == first[0]
+    (alone,) = uncached.score(texts[:1])  # batch neighbours move scores by < 1e-6
+    assert alone.top_terms == first[0].top_terms
+    assert alone.scores == pytest.approx(first[0].scores, abs=1e-4)
+    again[0].scores["insult"] = 0.0  # a caller's copy: the cache keeps its own
+    assert cached.score(texts[:1])[0] == first[0]
+    assert cached.explanation_cost("you are an idiot", ["insult"]) == 0  # explained when scored
+    cached.score(["three", "other", "texts"])  # evicts the oldest
+    assert cached.explanation_cost("you are an idiot", ["insult"]) == 1

@@ -27,7 +27,9 @@ def load_scorer(settings: ModeratorSettings) -> Scorer:
     # its intra-op threads default to the process's cores (VIGIE_ENCODER_THREADS).
     from vigie_moderator.adapters.encoder_scorer import EncoderScorer
 
-    return EncoderScorer.load(settings.models_dir, intra_op_threads=settings.onnx_threads)
+    return EncoderScorer.load(
+        settings.models_dir, intra_op_threads=settings.onnx_threads, cache_size=settings.score_cache_size
+    )
 
 
 def create_app(
@@ -60,7 +62,13 @@ def create_app(
             )
             runtime.add_probe("review_queue", moderator_metrics.queue_probe(reviews))
             handler = ModerationHandler(
-                app.state.scorer, app.state.policies, reviews, runtime.publisher, moderator_metrics
+                app.state.scorer,
+                app.state.policies,
+                reviews,
+                runtime.publisher,
+                moderator_metrics,
+                explain_share=settings.explain_budget,
+                full_batch=settings.batch_max_records,
             )
             start_consumer(
                 runtime,

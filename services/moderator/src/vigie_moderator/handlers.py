@@ -3,11 +3,16 @@
 For each comment: `moderation.decided` (with the shadow policy's verdict beside the live one), a
 review-queue entry when the live policy holds it, and a `platform.action` request when it hides or
 removes it. Every id derives from the incoming event id, so a redelivery repeats the same events.
+
+Explanations (the words behind a score) cost an encoder pass per word with `ExplainingScorer`: they
+are computed after the policy, only for comments it does not allow, within `ExplanationBudget` when
+the consumer is behind.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Sequence
 
@@ -27,9 +32,10 @@ from vigie_shared.events.v1 import (
 )
 
 from vigie_moderator.adapters.store import ReviewRow, ReviewStore, now
+from vigie_moderator.domain.explain import ExplanationBudget
 from vigie_moderator.domain.policies import PolicySource
-from vigie_moderator.domain.policy import Policy, decide
-from vigie_moderator.domain.scores import Scorer, TextScores
+from vigie_moderator.domain.policy import SEVERITY, Policy, decide
+from vigie_moderator.domain.scores import CATEGORIES, ExplainingScorer, Scorer, TextScores
 from vigie_moderator.metrics import ModeratorMetrics
 
 log = structlog.get_logger("vigie.moderator")
@@ -45,8 +51,14 @@ class ModerationHandler:
         reviews: ReviewStore,
         publisher: EventPublisher,
         metrics: ModeratorMetrics | None = None,
+        *,
+        explain_share: float = 0.05,
+        full_batch: int = 64,
     ) -> None:
         self._metrics = metrics
+        self._budget = ExplanationBudget(explain_share)
+        # A batch this large means more comments are waiting: the budget applies.
+        self._full_batch = full_batch
         self._scorer = scorer
         self._policies = policies
         self._reviews = reviews
@@ -64,22 +76,33 @@ class ModerationHandler:
         if not comments:
             return
         # onnxruntime releases the GIL: scoring in a thread keeps the HTTP side answering.
+        texts = [c.text for _, c in comments]
+        scorer = self._scorer
         started = time.perf_counter()
-        scored = await asyncio.to_thread(self._scorer.score, [c.text for _, c in comments])
+        if isinstance(scorer, ExplainingScorer):
+            scored = await asyncio.to_thread(scorer.score_only, texts)
+        else:
+            scored = await asyncio.to_thread(scorer.score, texts)
+        elapsed = time.perf_counter() - started
         if self._metrics is not None:
-            self._metrics.inference.observe(time.perf_counter() - started)
+            self._metrics.inference.observe(elapsed)
             self._metrics.batch_size.observe(len(comments))
         policies: dict[str, tuple[Policy, Policy | None]] = {}
-        reviews: list[ReviewRow] = []
-        outgoing: list[Envelope[Keyed]] = []
-        for (event, comment), scores in zip(comments, scored, strict=True):
+        for _, comment in comments:
             community = comment.comment.community
             if community not in policies:
                 policies[community] = (
                     await self._policies.live(community),
                     await self._policies.shadow(community),
                 )
-            live, candidate = policies[community]
+        if isinstance(scorer, ExplainingScorer):
+            scored = await self._explain(
+                scorer, comments, scored, policies, elapsed, backlog=len(messages) >= self._full_batch
+            )
+        reviews: list[ReviewRow] = []
+        outgoing: list[Envelope[Keyed]] = []
+        for (event, comment), scores in zip(comments, scored, strict=True):
+            live, candidate = policies[comment.comment.community]
             with structlog.contextvars.bound_contextvars(
                 event_id=event.id, correlation_id=event.correlationid
             ):
@@ -90,6 +113,50 @@ class ModerationHandler:
         # The queue entries are durable before the decisions that point at them are announced.
         await self._reviews.add_if_absent(*reviews)
         await self._publisher.publish_all(outgoing)
+
+    async def _explain(
+        self,
+        scorer: ExplainingScorer,
+        comments: Sequence[tuple[Envelope[EventData], CommentReceived]],
+        scored: list[TextScores],
+        policies: dict[str, tuple[Policy, Policy | None]],
+        scoring_seconds: float,
+        *,
+        backlog: bool,
+    ) -> list[TextScores]:
+        """`scored` with the words behind the categories that made the live policy act."""
+        wanted: list[tuple[int, int, list[str]]] = []
+        for i, ((_, comment), scores) in enumerate(zip(comments, scored, strict=True)):
+            live, _ = policies[comment.comment.community]
+            decision = decide(live, scores, comment.text, comment.author.pseudonym)
+            categories = [c for c in decision.categories if c in CATEGORIES]
+            if categories:
+                wanted.append((SEVERITY.index(decision.action), i, categories))
+        if not wanted:
+            return scored
+        self._budget.grant(scoring_seconds)
+        per_pass = scoring_seconds / len(comments)
+        chosen: list[tuple[int, list[str]]] = []
+        # Most severe first: a removal's reasons matter more than a hold's.
+        for _, i, categories in sorted(wanted, key=lambda w: -w[0]):
+            cost = scorer.explanation_cost(comments[i][1].text, categories) * per_pass
+            if self._budget.allows(cost, backlog=backlog):
+                chosen.append((i, categories))
+        if self._metrics is not None:
+            self._metrics.explanations.labels(outcome="explained").inc(len(chosen))
+            self._metrics.explanations.labels(outcome="over_budget").inc(len(wanted) - len(chosen))
+        if not chosen:
+            return scored
+        terms = await asyncio.to_thread(
+            scorer.explain,
+            [comments[i][1].text for i, _ in chosen],
+            [scored[i] for i, _ in chosen],
+            [categories for _, categories in chosen],
+        )
+        out = list(scored)
+        for (i, _), found in zip(chosen, terms, strict=True):
+            out[i] = dataclasses.replace(scored[i], top_terms={**scored[i].top_terms, **found})
+        return out
 
     def _decide(
         self,

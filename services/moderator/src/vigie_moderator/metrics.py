@@ -39,6 +39,13 @@ class ModeratorMetrics:
             registry=r,
             buckets=BATCH_BUCKETS,
         )
+        self.explanations = Counter(
+            "vigie_moderator_explanations",
+            "Comments the live policy acted on, by whether their words were explained or skipped"
+            " because the consumer was behind and the explanation budget spent",
+            ["outcome"],
+            registry=r,
+        )
         self.review_pending = Gauge(
             "vigie_moderator_review_queue_pending",
             "Comments waiting for a human decision (sampled)",

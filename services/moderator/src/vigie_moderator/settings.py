@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from vigie_shared.settings import CommonSettings
 
 
@@ -14,6 +14,11 @@ class ModeratorSettings(CommonSettings):
     onnx_threads: int = 1
     batch_max_records: int = 64
     batch_max_wait_seconds: float = 0.05
+    # Share of the scoring time explanations may use while the consumer is behind (full batches);
+    # when it is not, every comment the policy acts on is explained. See domain/explain.py.
+    explain_budget: float = Field(default=0.05, ge=0.0)
+    # Identical texts scored once while in this LRU; 0 switches it off.
+    score_cache_size: int = Field(default=20_000, ge=0)
     # Keys the hashes in placeholders of redacted e-mails, phones, IBANs, cards and IPs.
     redaction_key: SecretStr | None = None
 

@@ -6,18 +6,28 @@ identity_attack, spam (with `spam_signals` as extra inputs) and 3-class sentimen
 (sentiment = P(pos) - P(neg)). Language: py3langid, as before. Data, metrics and
 thresholds: docs/models/ and the `heads` entry of manifest.json.
 
-Explanations (`top_terms`) are computed by occlusion, and only for a category whose
-score reaches its suggested threshold (the comments a policy would hold or hide):
-each content word (function words never count) is removed in turn, the variants are
-embedded in one batch, and the words whose removal lowers that category's logit the
-most are named, up to five.
+Explanations (`top_terms`) are computed by occlusion: each content word (function
+words never count) is removed in turn, the variants are embedded in one batch, and
+the words whose removal lowers that category's logit the most are named, up to five.
+That is one encoder pass per word, so `score` explains only a category whose score
+reaches its suggested threshold, and the consumer asks for less still: it scores
+with `score_only`, applies the policy, and `explain`s what the policy does not
+allow, within a budget (`ExplanationBudget`).
+
+Identical texts (after NFC) are scored and explained once: an LRU of recent results
+(`cache_size`), since repeated spam is common.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
@@ -46,7 +56,15 @@ MAX_OCCLUDED_WORDS = 24
 MIN_LOGIT_DROP = 0.15
 RELATIVE_FLOOR = 0.25
 TOP_TERMS = 5
+# Results kept for repeated texts (a few hundred bytes each); 0 switches the cache off.
+DEFAULT_CACHE_SIZE = 20_000
 _SPACES = re.compile(r"\s+")
+
+
+@dataclass(slots=True)
+class _Cached:
+    scores: TextScores
+    terms: dict[str, list[str]] = field(default_factory=dict)
 
 
 class EncoderScorer:
@@ -58,6 +76,8 @@ class EncoderScorer:
         heads: ort.InferenceSession,
         artifact: Artifact,
         detector: Py3LangIdDetector,
+        *,
+        cache_size: int = DEFAULT_CACHE_SIZE,
     ) -> None:
         labels = tuple(artifact.entry.get("labels", ()))
         if labels != LABELS:
@@ -69,6 +89,11 @@ class EncoderScorer:
         self._encoder = encoder
         self._heads = heads
         self._detector = detector
+        self._cache: OrderedDict[bytes, _Cached] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+        self.cache_hits = 0
+        self.cache_misses = 0
         self.model_versions: Mapping[str, str] = MappingProxyType(
             {"encoder": encoder.version, HEADS: artifact.version, "language": detector.version}
         )
@@ -82,7 +107,12 @@ class EncoderScorer:
 
     @classmethod
     def load(
-        cls, models_dir: Path | None = None, *, encoder: Encoder | None = None, intra_op_threads: int = 1
+        cls,
+        models_dir: Path | None = None,
+        *,
+        encoder: Encoder | None = None,
+        intra_op_threads: int = 1,
+        cache_size: int = DEFAULT_CACHE_SIZE,
     ) -> EncoderScorer:
         artifacts = read_manifest(models_dir or DEFAULT_MODELS_DIR)
         if HEADS not in artifacts:
@@ -93,30 +123,92 @@ class EncoderScorer:
             sess_options=session_options(intra_op_threads),
             providers=["CPUExecutionProvider"],
         )
-        return cls(encoder or get_encoder(), session, artifact, Py3LangIdDetector())
+        return cls(encoder or get_encoder(), session, artifact, Py3LangIdDetector(), cache_size=cache_size)
 
     def score(self, texts: Sequence[str]) -> list[TextScores]:
+        scored = self.score_only(texts)
+        flagged = [[c for c in LABELS if r.scores[c] >= self._threshold(c, r.language)] for r in scored]
+        terms = self.explain(texts, scored, flagged)
+        return [
+            TextScores(r.language, r.scores, {c: found.get(c, []) for c in CATEGORIES})
+            for r, found in zip(scored, terms, strict=True)
+        ]
+
+    def score_only(self, texts: Sequence[str]) -> list[TextScores]:
         if not texts:
             return []
+        keys = [_key(t) for t in texts]
+        found: dict[bytes, TextScores] = {}
+        with self._lock:
+            for key in keys:
+                cached = self._cache.get(key)
+                if cached is not None:
+                    self._cache.move_to_end(key)
+                    found[key] = cached.scores
+        # A text repeated within the batch is scored once too.
+        todo: dict[bytes, str] = {}
+        for key, text in zip(keys, texts, strict=True):
+            if key not in found:
+                todo.setdefault(key, text)
+        fresh = self._score(list(todo.values())) if todo else []
+        with self._lock:
+            self.cache_hits += len(keys) - len(todo)
+            self.cache_misses += len(todo)
+            for key, result in zip(todo, fresh, strict=True):
+                found[key] = result
+                self._remember(key, _Cached(result))
+        return [_copy(found[key]) for key in keys]
+
+    def explanation_cost(self, text: str, categories: Sequence[str]) -> int:
+        with self._lock:
+            cached = self._cache.get(_key(text))
+            if cached is not None and all(c in cached.terms for c in categories):
+                return 0
+        return min(len(content_words(text)), MAX_OCCLUDED_WORDS) if categories else 0
+
+    def explain(
+        self, texts: Sequence[str], scored: Sequence[TextScores], categories: Sequence[Sequence[str]]
+    ) -> list[dict[str, list[str]]]:
+        out: list[dict[str, list[str]]] = [{} for _ in texts]
+        missing: dict[int, list[str]] = {}
+        keys = [_key(t) for t in texts]
+        with self._lock:
+            for i, (key, wanted) in enumerate(zip(keys, categories, strict=True)):
+                cached = self._cache.get(key)
+                known = cached.terms if cached is not None else {}
+                out[i] = {c: known[c] for c in wanted if c in known}
+                if len(out[i]) < len(wanted):
+                    missing[i] = [c for c in wanted if c not in known]
+        if not missing:
+            return out
+        logits = np.array([[_logit(r.scores[c]) for c in LABELS] for r in scored], dtype=np.float64)
+        computed = self._explain(texts, logits, missing)
+        with self._lock:
+            for i, wanted in missing.items():
+                terms = {c: computed.get(i, {}).get(c, []) for c in wanted}
+                out[i].update(terms)
+                cached = self._cache.get(keys[i])
+                if cached is not None:
+                    cached.terms.update(terms)
+        return out
+
+    def _remember(self, key: bytes, entry: _Cached) -> None:
+        if self._cache_size <= 0:
+            return
+        self._cache[key] = entry
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    def _score(self, texts: list[str]) -> list[TextScores]:
         languages = [self._detector.detect(unicodedata.normalize("NFC", t)) for t in texts]
-        logits, sentiment = self._run(list(texts))
+        logits, sentiment = self._run(texts)
         probabilities = 1.0 / (1.0 + np.exp(-logits))
-        to_explain = {
-            i: [c for j, c in enumerate(LABELS) if probabilities[i, j] >= self._threshold(c, languages[i])]
-            for i in range(len(texts))
-        }
-        terms = self._explain(texts, logits, {i: cs for i, cs in to_explain.items() if cs})
         results = []
         for i, language in enumerate(languages):
             scores = {c: _unit(float(probabilities[i, j])) for j, c in enumerate(LABELS)}
             scores[SENTIMENT] = max(-1.0, min(1.0, float(sentiment[i, 2] - sentiment[i, 0])))
-            found = terms.get(i, {})
             results.append(
-                TextScores(
-                    language=language,
-                    scores=scores,
-                    top_terms={c: found.get(c, []) for c in CATEGORIES},
-                )
+                TextScores(language=language, scores=scores, top_terms={c: [] for c in CATEGORIES})
             )
         return results
 
@@ -160,6 +252,25 @@ class EncoderScorer:
                 floor = max(MIN_LOGIT_DROP, RELATIVE_FLOOR * pairs[0][0])
                 out.setdefault(i, {})[category] = [w for d, w in pairs if d >= floor][:TOP_TERMS]
         return out
+
+
+def _key(text: str) -> bytes:
+    return hashlib.blake2b(unicodedata.normalize("NFC", text).encode(), digest_size=16).digest()
+
+
+def _logit(probability: float) -> float:
+    # Scores are kept as probabilities; the occlusion compares logits.
+    p = min(max(probability, 1e-15), 1 - 1e-15)
+    return math.log(p) - math.log1p(-p)
+
+
+def _copy(scores: TextScores) -> TextScores:
+    # Cached results are shared between callers: each gets its own dicts.
+    return TextScores(
+        language=scores.language,
+        scores=dict(scores.scores),
+        top_terms={c: list(v) for c, v in scores.top_terms.items()},
+    )
 
 
 def _unit(value: float) -> float:

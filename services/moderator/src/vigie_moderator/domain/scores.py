@@ -57,6 +57,29 @@ class Scorer(Protocol):
     def score(self, texts: Sequence[str]) -> list[TextScores]: ...
 
 
+@runtime_checkable
+class ExplainingScorer(Scorer, Protocol):
+    """A `Scorer` whose explanations cost enough to be asked for separately.
+
+    The consumer scores without them, applies the policy, and explains only what the
+    policy does not allow, within a budget (`domain.explain.ExplanationBudget`).
+    """
+
+    def score_only(self, texts: Sequence[str]) -> list[TextScores]:
+        """Like `score`, with every `top_terms` list empty."""
+        ...
+
+    def explanation_cost(self, text: str, categories: Sequence[str]) -> int:
+        """Extra encoder passes `explain` would run for this text (0 when already known)."""
+        ...
+
+    def explain(
+        self, texts: Sequence[str], scored: Sequence[TextScores], categories: Sequence[Sequence[str]]
+    ) -> list[dict[str, list[str]]]:
+        """Per text, the words behind each of its requested categories."""
+        ...
+
+
 # The ONNX tokenizers pad batches with this private-use character, so no input may
 # contain it (see training/common.py).
 PAD_CHAR = "\ue000"
