@@ -1,12 +1,15 @@
-"""Moderator throughput: the raw encoder, the scorer adapter, POST /v1/score and the whole consumer.
+"""Moderator throughput: the raw encoder, the scorer adapter, the whole consumer (and POST /v1/score).
 
 All figures come from one run on one machine, so their ratios mean something even on a noisy host:
-the adapter and service overheads are read against the raw encoder figure printed beside them
-(the encoder graph alone, fed token ids prepared beforehand, length-bucketed batches of 32, with as
-many intra-op threads as the service uses). Texts are synthetic French and English comments built
-here; no data set text is read or printed.
+the adapter and service figures are read against the raw encoder (the encoder graph alone, fed token
+ids prepared beforehand, length-bucketed batches of 32, with as many intra-op threads as the service
+uses), measured before and after the consumer runs; the ratio uses their mean and both are printed,
+so a load change during the run shows. Texts are synthetic French and English comments built here,
+all distinct (the score cache must not flatter the ratio); no data set text is read or printed.
+The consumer runs as a subprocess (RSS read from /proc) with the default explanation budget, then
+explaining every comment the policy acts on.
 
-    uv run python bench/moderator/run.py [--texts 2000] [--bus-url kafka://127.0.0.1:9092]
+    uv run python bench/moderator/run.py [--texts 1000] [--bus-url kafka://127.0.0.1:9092] [--endpoint]
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,9 +38,16 @@ from vigie_moderator.adapters.encoder_scorer import EncoderScorer
 from vigie_shared.auth import Role, TokenEntry, hash_token, write_token_file
 from vigie_shared.bus import decode, open_bus
 from vigie_shared.events import Envelope
-from vigie_shared.events.v1 import TOPICS, Author, CommentReceived, CommentRef, Platform
+from vigie_shared.events.v1 import (
+    TOPICS,
+    Action,
+    Author,
+    CommentReceived,
+    CommentRef,
+    ModerationDecided,
+    Platform,
+)
 
-BATCHES = (1, 32, 64)
 ROOT = Path(__file__).resolve().parents[2]
 
 _EN = [
@@ -68,19 +80,25 @@ _FR = [
 
 
 def corpus(n: int, seed: int = 7) -> list[str]:
+    """n distinct comments (a repeat would be a cache hit, not encoder work)."""
     rng = random.Random(seed)
-    texts = []
-    for _ in range(n):
+    texts: dict[str, None] = {}
+    while len(texts) < n:
         words = _EN if rng.random() < 0.5 else _FR
-        texts.append(
-            " ".join(rng.choice(words) for _ in range(rng.randint(1, 4))) + rng.choice(["", "!", "?", " 😀"])
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(1, 4))) + rng.choice(
+            ["", "!", "?", " 😀"]
         )
-    return texts
+        texts.setdefault(text, None)
+    return list(texts)
 
 
-def rss_mib(pid: int | str = "self") -> float:
+def load_average() -> str:
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def rss_mib(pid: int | str = "self", field: str = "VmRSS") -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -96,10 +114,10 @@ def raw_encoder(texts: list[str], threads: int, batch: int = 32) -> float:
     return len(texts) / (time.perf_counter() - started)
 
 
-def adapter(scorer: EncoderScorer, texts: list[str], batch: int) -> float:
+def adapter(score: Callable[[list[str]], object], texts: list[str], batch: int) -> float:
     started = time.perf_counter()
     for i in range(0, len(texts), batch):
-        scorer.score(texts[i : i + batch])
+        score(texts[i : i + batch])
     return len(texts) / (time.perf_counter() - started)
 
 
@@ -146,8 +164,19 @@ async def score_endpoint(port: int, token: str, texts: list[str], batch: int) ->
         return len(texts) / (time.perf_counter() - started)
 
 
-async def consumer(bus_url: str, workdir: Path, texts: list[str], batch: int, token_file: Path) -> float:
-    """Comments already on the bus; the clock runs from the service's start of work to the last decision."""
+@dataclass
+class ConsumerRun:
+    rate: float
+    acted: int  # decisions other than allow
+    explained: int  # of those, with named words in their reasons
+    rss: float
+    peak_rss: float
+
+
+async def consumer(
+    bus_url: str, workdir: Path, texts: list[str], batch: int, token_file: Path, explain_budget: float | None
+) -> ConsumerRun:
+    """Comments already on the bus; the clock runs from the first decision seen to the last."""
     prefix = f"bench{uuid.uuid4().hex[:8]}."
     bus = open_bus(bus_url, client_id="bench", topic_prefix=prefix)
     await bus.start()
@@ -176,12 +205,14 @@ async def consumer(bus_url: str, workdir: Path, texts: list[str], batch: int, to
         "VIGIE_API_TOKENS_FILE": str(token_file),
         "VIGIE_BATCH_MAX_RECORDS": str(batch),
     }
+    if explain_budget is not None:
+        env["VIGIE_EXPLAIN_BUDGET"] = str(explain_budget)
     reader = bus.consumer(f"{prefix}reader", [TOPICS["moderation.decided"]])
     await reader.start()
     process = start_service(env, port, workdir / "consumer.log")
     try:
         first: float | None = None
-        seen = 0
+        seen = acted = explained = 0
         end = time.monotonic() + 600
         while seen < len(texts) and time.monotonic() < end:
             got = await reader.fetch(1000, 0.2)
@@ -189,12 +220,17 @@ async def consumer(bus_url: str, workdir: Path, texts: list[str], batch: int, to
                 first = time.perf_counter()
                 first_count = len(got)
             seen += len(got)
-            for message in got[:1]:
-                decode(message)
+            for message in got:
+                decided = decode(message).data
+                assert isinstance(decided, ModerationDecided)
+                if decided.action is not Action.ALLOW:
+                    acted += 1
+                    explained += any("(terms:" in r for r in decided.reasons)
         if first is None or seen < len(texts):
             raise RuntimeError(f"only {seen} of {len(texts)} decisions arrived")
         # Start-up (model loading, group join) is excluded: measured from the first decision seen.
-        return (seen - first_count) / (time.perf_counter() - first)
+        rate = (seen - first_count) / (time.perf_counter() - first)
+        return ConsumerRun(rate, acted, explained, rss_mib(process.pid), rss_mib(process.pid, "VmHWM"))
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -213,92 +249,127 @@ def machine() -> str:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--texts", type=int, default=2000)
+    parser.add_argument("--texts", type=int, default=1000)
     parser.add_argument("--bus-url", default=None, help="default: an embedded SQLite bus in a temp dir")
+    parser.add_argument("--batch", type=int, default=64, help="the consumer's VIGIE_BATCH_MAX_RECORDS")
+    parser.add_argument("--endpoint", action="store_true", help="also time POST /v1/score")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
     texts = corpus(args.texts)
+    threads = default_threads()
+    started_at = datetime.now(UTC)
+    loads = [load_average()]
     rows: list[tuple[str, int, float]] = []
 
-    threads = default_threads()
-    raw_by_threads = {n: raw_encoder(texts, n) for n in sorted({1, threads})}
-    for n, value in raw_by_threads.items():
-        rows.append((f"raw encoder, {n} intra-op thread(s)", 32, value))
-    raw = raw_by_threads[threads]
-
+    raw_before = raw_encoder(texts, threads)
     before = rss_mib()
-    scorer = EncoderScorer.load()
+    scorer = EncoderScorer.load(cache_size=0)
     loaded = rss_mib()
     scorer.score(texts[:64])
-    for batch in BATCHES:
-        rows.append(
-            (
-                "EncoderScorer.score (+ language, signals, heads, explanations)",
-                batch,
-                adapter(scorer, texts, batch),
-            )
+    rows.append(
+        (
+            "EncoderScorer.score_only (tokenise, language, signals, heads)",
+            32,
+            adapter(scorer.score_only, texts, 32),
         )
-
+    )
+    rows.append(
+        (
+            "EncoderScorer.score (+ explanations over the suggested thresholds)",
+            32,
+            adapter(scorer.score, texts, 32),
+        )
+    )
+    runs: list[tuple[str, ConsumerRun]] = []
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         token = "vgt_bench_" + uuid.uuid4().hex
         token_file = workdir / "tokens.json"
         write_token_file(token_file, [TokenEntry(name="bench", sha256=hash_token(token), roles=[Role.ADMIN])])
         bus_url = args.bus_url or f"sqlite:///{workdir}/bus.db"
-        port = free_port()
-        service = start_service(
-            {
-                "VIGIE_BUS_URL": bus_url,
-                "VIGIE_BUS_TOPIC_PREFIX": f"b{uuid.uuid4().hex[:6]}.",
-                "VIGIE_DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/score.db",
-                "VIGIE_API_TOKENS_FILE": str(token_file),
-            },
-            port,
-            workdir / "service.log",
-        )
-        try:
-            await wait_ready(port, service)
-            await score_endpoint(port, token, texts[:128], 16)
-            service_rss = rss_mib(service.pid)
-            for batch in BATCHES:
-                rows.append(
-                    ("POST /v1/score (1 client)", batch, await score_endpoint(port, token, texts, batch))
-                )
-        finally:
-            service.terminate()
-            service.wait(timeout=30)
-        for batch in (32, 64):
-            rows.append(
-                (
-                    f"consumer, bus in -> decision out ({bus_url.split(':')[0]})",
-                    batch,
-                    await consumer(bus_url, workdir, texts, batch, token_file),
-                )
-            )
+        bus_name = bus_url.split(":")[0]
+        loads.append(load_average())
+        for label, budget in (("default explanation budget", None), ("explaining all it acts on", 1e9)):
+            run = await consumer(bus_url, workdir, texts, args.batch, token_file, budget)
+            runs.append((f"consumer, bus in -> decision out ({bus_name}), {label}", run))
+            rows.append((runs[-1][0], args.batch, run.rate))
+        loads.append(load_average())
+        if args.endpoint:
+            rows += await endpoint_rows(workdir, token_file, token, bus_url, texts)
+    raw_after = raw_encoder(texts, threads)
+    loads.append(load_average())
+    raw = (raw_before + raw_after) / 2
+    rows[:0] = [
+        (f"raw encoder, {threads} intra-op thread(s), before", 32, raw_before),
+        (f"raw encoder, {threads} intra-op thread(s), after", 32, raw_after),
+    ]
 
     lines = [
-        f"# Moderator benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        f"# Moderator benchmark, {started_at:%Y-%m-%d %H:%M} UTC",
         "",
-        f"Machine: {machine()}. The encoder uses {threads} intra-op thread(s) outside the raw rows.",
-        f"{args.texts} synthetic fr/en comments per figure.",
+        f"Machine: {machine()}; commit {commit()}. Load average (1/5/15 min) at the start, before the "
+        f"consumer, after it, at the end: {'; '.join(loads)} (the machine is shared: read ratios, "
+        "not absolute figures across runs).",
+        f"{len(texts)} distinct synthetic fr/en comments per figure; the encoder uses {threads} intra-op "
+        "thread(s); the score cache is off in-process and cannot hit in the consumer (no repeats).",
         "",
-        f"| path | batch | texts/s | share of the raw encoder ({threads} thread(s), batch 32) |",
+        f"| path | batch | texts/s | share of the raw encoder (mean of before/after: {raw:,.0f}/s) |",
         "|---|---:|---:|---:|",
         *(f"| {name} | {batch} | {value:,.0f} | {value / raw:.0%} |" for name, batch, value in rows),
         "",
-        f"Memory: bench process {before:.0f} MiB before loading the models, {loaded:.0f} MiB after "
-        f"(+{loaded - before:.0f} MiB); the moderator service with all models loaded, after warm-up: "
-        f"{service_rss:.0f} MiB RSS.",
+        *(
+            f"- {name}: {run.acted} of {len(texts)} comments acted on (not allowed), {run.explained} of "
+            f"those explained; RSS {run.rss:.0f} MiB at the end, peak {run.peak_rss:.0f} MiB."
+            for name, run in runs
+        ),
+        f"- Bench process: {before:.0f} MiB before loading the scorer, {loaded:.0f} MiB after.",
         "",
     ]
     report = "\n".join(lines)
     print(report)
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"moderator-{datetime.now(UTC):%Y-%m-%d}.md"
+    path = args.out / f"moderator-{started_at:%Y-%m-%d}.md"
     # One file a day, one section a run: runs on the two buses sit side by side.
     with path.open("a") as out:
         out.write(report + "\n")
     print(f"written to {path}")
+
+
+async def endpoint_rows(
+    workdir: Path, token_file: Path, token: str, bus_url: str, texts: list[str]
+) -> list[tuple[str, int, float]]:
+    port = free_port()
+    service = start_service(
+        {
+            "VIGIE_BUS_URL": bus_url,
+            "VIGIE_BUS_TOPIC_PREFIX": f"b{uuid.uuid4().hex[:6]}.",
+            "VIGIE_DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/score.db",
+            "VIGIE_API_TOKENS_FILE": str(token_file),
+            "VIGIE_SCORE_CACHE_SIZE": "0",
+        },
+        port,
+        workdir / "service.log",
+    )
+    try:
+        await wait_ready(port, service)
+        await score_endpoint(port, token, texts[:128], 16)
+        return [
+            (
+                "POST /v1/score (1 client, explanations as score)",
+                batch,
+                await score_endpoint(port, token, texts, batch),
+            )
+            for batch in (1, 32)
+        ]
+    finally:
+        service.terminate()
+        service.wait(timeout=30)
+
+
+def commit() -> str:
+    found = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
+    return found.stdout.strip() + (" (with uncommitted changes)" if dirty.strip() else "")
 
 
 if __name__ == "__main__":
