@@ -176,7 +176,7 @@ class EncoderScorer:
             for i, (key, wanted) in enumerate(zip(keys, categories, strict=True)):
                 cached = self._cache.get(key)
                 known = cached.terms if cached is not None else {}
-                out[i] = {c: known[c] for c in wanted if c in known}
+                out[i] = {c: list(known[c]) for c in wanted if c in known}
                 if len(out[i]) < len(wanted):
                     missing[i] = [c for c in wanted if c not in known]
         if not missing:
@@ -189,7 +189,7 @@ class EncoderScorer:
                 out[i].update(terms)
                 cached = self._cache.get(keys[i])
                 if cached is not None:
-                    cached.terms.update(terms)
+                    cached.terms.update({c: list(v) for c, v in terms.items()})
         return out
 
     def _remember(self, key: bytes, entry: _Cached) -> None:
