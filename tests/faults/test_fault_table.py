@@ -181,13 +181,13 @@ class System:
             return False
         return response.status_code == 200
 
-    async def stream(self, fault: str, accepted: list[str], sent: list[int]) -> None:
+    async def stream(self, fault: str, accepted: list[str], sent: list[int], interval: float = 0.1) -> None:
         async with httpx.AsyncClient(timeout=10) as client:
             for n in range(PER_FAULT):
                 sent.append(n)
                 if await self.send(client, fault, n):
                     accepted.append(f"page-42_{fault}-p{n % 3}_c{n}")
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(interval)
 
     async def trails(self) -> Counter[tuple[str, str]]:
         """(comment id, event type) -> how many audit entries, over the whole log."""
@@ -277,13 +277,14 @@ class System:
         row.recover_seconds = time.monotonic() - since
         return row
 
-    async def run_row(self, tag: str, fault: Any) -> Row:
-        """One row: the stream, the approvals, the fault (a coroutine returning when it cleared)."""
+    async def run_row(self, tag: str, fault: Any, interval: float = 0.1) -> Row:
+        """One row: the stream (a webhook every `interval` seconds), the approvals, and the fault
+        (a coroutine returning when it cleared)."""
         accepted: list[str] = []
         sent: list[int] = []
         approving = asyncio.create_task(self.approve_as_they_come(tag))
         try:
-            streaming = asyncio.create_task(self.stream(tag, accepted, sent))
+            streaming = asyncio.create_task(self.stream(tag, accepted, sent, interval))
             if fault is None:
                 await streaming
                 since = time.monotonic()
@@ -410,7 +411,8 @@ async def test_the_fault_table(
 
         # Last, as it disturbs every service at once. Webhooks sent meanwhile are answered 503 (not
         # accepted, so not counted) or accepted, and then held to the same rules.
-        row = await system.run_row(f"f{len(faults) + 1}", stop_broker(broker, 10.0))
+        # The stream is spread over the whole outage (a stop takes seconds, a start more).
+        row = await system.run_row(f"f{len(faults) + 1}", stop_broker(broker, 10.0), interval=0.8)
         row.fault = "Kafka broker stopped 10 s, restarted"
         rows.append(row)
     finally:
