@@ -434,7 +434,7 @@ async def test_the_fault_table(
         if out:
             header = (
                 "# Fault table\n\nWritten by `VIGIE_FAULT_TABLE=docs/fault-table.md uv run pytest "
-                "tests/faults/test_fault_table.py` (real Kafka and PostgreSQL; the four services as "
+                "tests/faults/test_fault_table.py` (real Kafka, a broker of the test's own, and PostgreSQL; the four services as "
                 "processes; the platform is the fake Graph API on a port). Lost: accepted webhooks "
                 "without a complete audit trail once the stream settled; duplicated: with more than "
                 "one. Replies: the accepted comments' drafts, approved as they came; posted twice: "
