@@ -21,6 +21,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,22 +70,26 @@ class Row:
 
 
 class FaultConfig(SystemConfig):
-    """The e2e system, with audit's database on PostgreSQL behind a proxy the test can cut."""
+    """The e2e system, with audit's database and ingest's idempotency state on PostgreSQL (as in
+    Kubernetes), both behind a proxy the test can cut."""
 
-    def __init__(self, *args: Any, audit_database: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, audit_database: str, ingest_database: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.audit_database = audit_database
+        self.ingest_database = ingest_database
 
     def env(self, service: str) -> dict[str, str]:
         env = super().env(service)
+        if service == "ingest":
+            env["VIGIE_DATABASE_URL"] = self.ingest_database
         if service == "audit":
             env["VIGIE_DATABASE_URL"] = self.audit_database
             env["VIGIE_AUDIT_CHECKPOINT_FILE"] = str(self.workdir / "audit-checkpoints.jsonl")
         return env
 
 
-@pytest.fixture
-async def audit_database(postgres_url: str) -> AsyncIterator[str]:
+@asynccontextmanager
+async def fresh_database(postgres_url: str) -> AsyncIterator[str]:
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = postgres_url.replace("postgresql+asyncpg", "postgresql")
     connection = await asyncpg.connect(admin)
@@ -92,12 +97,26 @@ async def audit_database(postgres_url: str) -> AsyncIterator[str]:
         await connection.execute(f'CREATE DATABASE "{name}"')
     finally:
         await connection.close()
-    yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    connection = await asyncpg.connect(admin)
     try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
     finally:
-        await connection.close()
+        connection = await asyncpg.connect(admin)
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await connection.close()
+
+
+@pytest.fixture
+async def audit_database(postgres_url: str) -> AsyncIterator[str]:
+    async with fresh_database(postgres_url) as url:
+        yield url
+
+
+@pytest.fixture
+async def ingest_database(postgres_url: str) -> AsyncIterator[str]:
+    async with fresh_database(postgres_url) as url:
+        yield url
 
 
 @pytest.fixture
@@ -345,13 +364,17 @@ async def test_the_fault_table(
     tmp_path: Path,
     tokens: Tokens,
     audit_database: str,
+    ingest_database: str,
     platform: tuple[FakePlatforms, str],
 ) -> None:
     fakes, origin = platform
     target = urlparse(audit_database.replace("postgresql+asyncpg", "postgresql"))
     proxy = Proxy(target.hostname or "127.0.0.1", target.port or 5432)
     await proxy.start()
-    proxied = audit_database.replace(f"{target.hostname}:{target.port}", f"127.0.0.1:{proxy.port}")
+
+    def proxied(url: str) -> str:
+        return url.replace(f"{target.hostname}:{target.port}", f"127.0.0.1:{proxy.port}")
+
     responder = responder_env(
         fakes,
         origin,
@@ -366,7 +389,8 @@ async def test_the_fault_table(
         tmp_path,
         tokens.path,
         extra_env={"responder": responder},
-        audit_database=proxied,
+        audit_database=proxied(audit_database),
+        ingest_database=proxied(ingest_database),
     )
     system = System(config, tokens, fakes)
     rows: list[Row] = []
@@ -380,7 +404,7 @@ async def test_the_fault_table(
                 (f"SIGKILL {name} mid-stream", lambda name=name: kill_and_restart(system, name))
                 for name in ("moderator", "audit", "responder", "ingest")
             ),
-            ("PostgreSQL (audit) down 10 s", lambda: cut_database(proxy, 10.0)),
+            ("PostgreSQL (audit, ingest state) down 10 s", lambda: cut_database(proxy, 10.0)),
             ("platform answers 500 (6 replies)", lambda: platform_fault(fakes, 500, 6)),
             (
                 "platform answers 429, Retry-After 2 s (3 replies)",
