@@ -134,7 +134,7 @@ async def test_an_erased_person_leaves_no_byte_in_any_store_and_the_chain_still_
         assert services["audit"]["erased"]["audit_personal"] >= 4
         assert services["audit"]["erased"]["bus_records"] >= 4
         assert services["moderator"]["erased"] == {"moderator_reviews": 1}
-        assert services["responder"]["erased"] == {"responder_drafts": 1}
+        assert services["responder"]["erased"] == {"responder_drafts": 1, "responder_jobs": 0}
 
         verified = (await svc["audit"].get("/v1/audit/verify", headers=admin)).json()
         assert verified["ok"], verified
@@ -181,4 +181,4 @@ async def test_an_erasure_completes_across_services_on_kafka(
         # On Kafka there is no bus file to scrub: records age out with the topics' retention.
         assert state["services"]["audit"]["erased"] == {"audit_personal": 0}
         assert state["services"]["moderator"]["erased"] == {"moderator_reviews": 0}
-        assert state["services"]["responder"]["erased"] == {"responder_drafts": 0}
+        assert state["services"]["responder"]["erased"] == {"responder_drafts": 0, "responder_jobs": 0}
