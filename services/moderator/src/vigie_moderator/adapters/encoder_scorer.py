@@ -172,7 +172,9 @@ def compact_embedding(vector: np.ndarray, encoder: str) -> TextEmbedding:
     norm = float(np.linalg.norm(vector))
     unit = vector / norm if norm > 0 else vector
     packed = unit.astype("<f2").tobytes()
-    return TextEmbedding(encoder=encoder, dimension=int(unit.shape[0]), float16=base64.b64encode(packed).decode())
+    return TextEmbedding(
+        encoder=encoder, dimension=int(unit.shape[0]), float16=base64.b64encode(packed).decode()
+    )
 
 
 def _unit(value: float) -> float:
