@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
@@ -109,7 +111,11 @@ class TextEmbedding(BaseModel):
 
     @model_validator(mode="after")
     def _length_matches(self) -> TextEmbedding:
-        if len(self.float16) != 4 * ((2 * self.dimension + 2) // 3):
+        try:
+            size = len(base64.b64decode(self.float16, validate=True))
+        except binascii.Error:
+            raise ValueError("float16 is not valid base64") from None
+        if size != 2 * self.dimension:
             raise ValueError("float16 must hold exactly `dimension` half floats")
         return self
 
