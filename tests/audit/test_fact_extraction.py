@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from vigie_audit.adapters.facts import CommentFact, DecisionFact, TopicFact, WorkFact
 from vigie_audit.domain.identity_lexicon import IdentityLexicon
 from vigie_audit.report_facts import FactExtractor, moderator_pseudonym
+from vigie_moderator.adapters.encoder_scorer import compact_embedding
 from vigie_shared.bus import Message
 from vigie_shared.events import Envelope
 from vigie_shared.events.v1 import (
@@ -27,7 +28,6 @@ from vigie_shared.events.v1 import (
     ShadowDecision,
     TextEmbedding,
 )
-from vigie_moderator.adapters.encoder_scorer import compact_embedding
 
 REF = CommentRef(platform=Platform.YOUTUBE, community="chan", thread_id="v1", comment_id="c1")
 PARIS = timezone(timedelta(hours=1))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import numpy as np
+import pytest
 from vigie_audit.adapters.facts import (
     CommentFact,
     DecisionFact,

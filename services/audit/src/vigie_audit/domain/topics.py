@@ -219,21 +219,25 @@ def silhouette(points: np.ndarray, labels: np.ndarray, k: int) -> float:
 def label_clusters(
     words: Sequence[Sequence[str]], labels: np.ndarray, k: int, config: TopicConfig
 ) -> list[tuple[str, ...]]:
-    """Class-based TF-IDF: each cluster's words frequent in it and not in every cluster."""
+    """Class-based TF-IDF: each cluster's words frequent in it and not in every cluster. With
+    several clusters, a word no more common in this cluster than in all comments (a greeting, the
+    channel's name) sets nothing apart and is left out."""
     per_cluster = [Counter[str]() for _ in range(k)]
     for comment_words, label in zip(words, labels, strict=True):
         per_cluster[int(label)].update(set(comment_words))
+    sizes = np.bincount(labels, minlength=k)
     overall: Counter[str] = Counter()
     for counts in per_cluster:
         overall.update(counts)
     average = sum(overall.values()) / k if k else 0.0
+    n = len(words)
     names = []
-    for counts in per_cluster:
+    for cluster, counts in enumerate(per_cluster):
         total = sum(counts.values())
         scored = [
             (count / total * math.log(1.0 + average / overall[word]), word)
             for word, count in counts.items()
-            if count >= config.min_word_comments
+            if count >= config.min_word_comments and (k == 1 or count / sizes[cluster] > overall[word] / n)
         ]
         scored.sort(key=lambda pair: (-pair[0], pair[1]))
         names.append(tuple(word for _, word in scored[: config.top_words]))
