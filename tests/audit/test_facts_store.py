@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import numpy as np
 import pytest
@@ -18,6 +19,8 @@ from vigie_audit.adapters.facts import (
 )
 from vigie_audit.adapters.store import AuditStore
 from vigie_audit.domain.bias import Cell, Verdict, score_bin
+from vigie_audit.privacy import AuditEraser
+from vigie_shared.bus import Bus
 from vigie_shared.db import create_engine
 from vigie_shared.retention import Cutoffs
 
@@ -171,3 +174,20 @@ async def test_retention_purges_topic_rows_past_their_community_s_window(facts: 
     (left,), _ = await facts.topic_comments(EVERYTHING, limit=100)
     assert left.vectors.shape[0] == 2
     assert await facts.purge_expired(cutoffs) == {"report_topics": 0}
+
+
+async def test_the_audit_eraser_reaches_topic_rows_for_erasure_and_retention(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        store = AuditStore(engine)
+        await store.migrate()
+        facts = ReportFacts(engine)
+        # A bus that is not the embedded one: there is no bus file to scrub.
+        eraser = AuditEraser(store, cast(Bus, object()), facts)
+        await facts.apply([topic("d1", "psn_a"), topic("d2", "psn_b", at=T0 - timedelta(days=400))])
+        assert await eraser.erase("facebook", "psn_a") == {"audit_personal": 0, "report_topics": 1}
+        purged = await eraser.purge(Cutoffs.at(T0, {"*": 365}))
+        assert purged == {"audit_personal": 0, "report_topics": 1}
+        assert (await facts.topic_comments(EVERYTHING, limit=10))[0] == []
+    finally:
+        await engine.dispose()
