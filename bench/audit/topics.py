@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import os
 import platform
 import statistics
@@ -218,7 +217,7 @@ async def measure(n: int, database_url: str, workdir: Path, repeats: int) -> dic
             timings["cluster"].append(time.perf_counter() - start)
     topics = answer["topics"]
     assert isinstance(topics, list)
-    print({language["language"]: [t["words"][:3] for t in language["topics"]] for language in topics})  # noqa: T201
+    print({language["language"]: [t["words"][:3] for t in language["topics"]] for language in topics})
     result: dict[str, float | int] = {k: statistics.median(v) for k, v in timings.items()}
     result["decisions"] = n
     result["topics"] = sum(len(language["topics"]) for language in topics)
@@ -253,7 +252,7 @@ def main() -> None:
                     f"| {name} | {n:,} | {r['topics']} | {r['read']:.2f} s | {r['cluster']:.2f} s | "
                     f"{r['json']:.2f} s | {r['html']:.2f} s | {r['csv']:.2f} s |"
                 )
-                print(lines[-1])  # noqa: T201
+                print(lines[-1])
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     report = "\n".join(
         [
@@ -275,7 +274,7 @@ def main() -> None:
         )
     with path.open("a") as out:
         out.write(report + "\n")
-    print(report)  # noqa: T201
+    print(report)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from vigie_audit.domain.topics import (
     MAX_TOPIC_WORDS,
     LanguageComments,
     TopicConfig,
+    cosine_distances,
     find_topics,
     silhouette,
     topic_words,
@@ -122,9 +123,10 @@ def test_silhouette_is_high_for_separated_and_near_zero_for_mixed_labels() -> No
     vectors, owners = blobs([30, 30], seed=9, spread=0.1)
     centred = vectors - vectors.mean(axis=0)
     centred /= np.linalg.norm(centred, axis=1, keepdims=True)
-    assert silhouette(centred, np.asarray(owners), 2) > 0.5
+    distance = cosine_distances(centred)
+    assert silhouette(distance, np.asarray(owners), 2) > 0.5
     shuffled = np.random.default_rng(0).permutation(np.asarray(owners))
-    assert abs(silhouette(centred, shuffled, 2)) < 0.1
+    assert abs(silhouette(distance, shuffled, 2)) < 0.1
 
 
 def test_topic_words_keep_no_contact_detail_handle_link_number_or_function_word() -> None:

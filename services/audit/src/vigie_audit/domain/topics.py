@@ -7,7 +7,7 @@ the text when the decision arrives; the text itself is not kept).
 1. The vectors are centred on their mean and put back on the unit sphere: sentence encoders
    place every text in a narrow cone (unrelated pairs still score 0.8 in cosine), and the shared
    direction would otherwise dominate every distance.
-2. Spherical k-means (k-means++ seeding, cosine), for k from 2 up to `max_clusters`, on a seeded
+2. Spherical k-means (k-means++ seeding, cosine, best of two runs), for k from 2 up to `max_clusters`, on a seeded
    sample of at most `max_sample` comments; k is the one with the best silhouette. Below
    `min_silhouette` no split is convincing and the language is one topic. Every comment of the
    period is then assigned to its nearest centroid.
@@ -35,6 +35,7 @@ from vigie_shared.words import FUNCTION_WORDS, content_words
 MAX_TOPIC_WORDS = 24
 """Words kept per comment: enough to name a topic, too few to rebuild the comment."""
 MAX_WORD_LENGTH = 32
+SILHOUETTE_SAMPLE = 1000
 
 # Words that name no topic in a comment thread, beyond the function words.
 FILLER_WORDS: frozenset[str] = frozenset(
@@ -78,7 +79,7 @@ class TopicConfig:
     min_silhouette: float = 0.05
     top_words: int = 6
     min_word_comments: int = 3
-    restarts: int = 3
+    restarts: int = 2
     seed: int = 0
 
 
@@ -146,21 +147,27 @@ def choose_k(
     points: np.ndarray, config: TopicConfig, rng: np.random.Generator
 ) -> tuple[int, float | None, np.ndarray]:
     """(k, its silhouette, centroids): the best silhouette over k = 2..max_clusters, or one
-    cluster when no split reaches `min_silhouette` or the data is too small to split."""
+    cluster when no split reaches `min_silhouette` or the data is too small to split. The
+    silhouette is measured on at most `SILHOUETTE_SAMPLE` of the points, their distances computed
+    once for every k."""
     n = points.shape[0]
     highest = min(config.max_clusters, n // config.min_cluster_size)
     best: tuple[int, float | None, np.ndarray] = (1, None, _unit_rows(points.mean(axis=0, keepdims=True)))
+    if highest < 2:
+        return best
+    probe = rng.choice(n, size=SILHOUETTE_SAMPLE, replace=False) if n > SILHOUETTE_SAMPLE else np.arange(n)
+    distance = cosine_distances(points[probe])
     best_score = config.min_silhouette
     for k in range(2, highest + 1):
         labels, centroids = spherical_kmeans(points, k, rng, restarts=config.restarts)
-        score = silhouette(points, labels, k)
+        score = silhouette(distance, labels[probe], k)
         if score > best_score:
             best, best_score = (k, score, centroids), score
     return best
 
 
 def spherical_kmeans(
-    points: np.ndarray, k: int, rng: np.random.Generator, *, restarts: int = 3, iterations: int = 50
+    points: np.ndarray, k: int, rng: np.random.Generator, *, restarts: int = 2, iterations: int = 50
 ) -> tuple[np.ndarray, np.ndarray]:
     """Labels and unit centroids of the best of `restarts` runs (highest total cosine to centroids)."""
     best: tuple[float, np.ndarray, np.ndarray] | None = None
@@ -168,18 +175,16 @@ def spherical_kmeans(
         centroids = _seed_centroids(points, k, rng)
         labels = np.full(points.shape[0], -1)
         for _ in range(iterations):
-            new_labels = np.argmax(points @ centroids.T, axis=1)
+            similarity = points @ centroids.T
+            new_labels = np.argmax(similarity, axis=1)
             if np.array_equal(new_labels, labels):
                 break
             labels = new_labels
-            for c in range(k):
-                members = points[labels == c]
-                # An emptied cluster restarts on the point its centroid fits worst.
-                if len(members):
-                    centroids[c] = members.sum(axis=0)
-                else:
-                    centroids[c] = points[np.argmin(np.max(points @ centroids.T, axis=1))]
-            centroids = _unit_rows(centroids)
+            sums = np.eye(k, dtype=points.dtype)[labels].T @ points
+            # An emptied cluster restarts on the point its centroid fits worst.
+            for c in np.flatnonzero(np.bincount(labels, minlength=k) == 0):
+                sums[c] = points[np.argmin(similarity.max(axis=1))]
+            centroids = _unit_rows(sums)
         fit = float(np.sum(np.max(points @ centroids.T, axis=1)))
         if best is None or fit > best[0]:
             best = (fit, labels, centroids)
@@ -201,19 +206,24 @@ def _seed_centroids(points: np.ndarray, k: int, rng: np.random.Generator) -> np.
     return points[chosen].copy()
 
 
-def silhouette(points: np.ndarray, labels: np.ndarray, k: int) -> float:
-    """Mean silhouette with cosine distance (points on the unit sphere); 0 for singletons."""
-    distance = np.clip(1.0 - points @ points.T, 0.0, 2.0)
-    onehot = np.eye(k, dtype=points.dtype)[labels]
+def silhouette(distance: np.ndarray, labels: np.ndarray, k: int) -> float:
+    """Mean silhouette over points with pairwise `distance` (cosine: 1 - cos); 0 for singletons."""
+    onehot = np.eye(k, dtype=distance.dtype)[labels]
     sums = distance @ onehot
     counts = onehot.sum(axis=0)
-    n = points.shape[0]
+    n = distance.shape[0]
     own = counts[labels]
     a = sums[np.arange(n), labels] / np.maximum(own - 1, 1)
     others = np.where(onehot.astype(bool) | (counts == 0), np.inf, sums / np.maximum(counts, 1))
     b = others.min(axis=1)
     scores = np.where((own > 1) & np.isfinite(b), (b - a) / np.maximum(np.maximum(a, b), 1e-12), 0.0)
     return float(scores.mean())
+
+
+def cosine_distances(points: np.ndarray) -> np.ndarray:
+    """Pairwise 1 - cos of unit rows."""
+    distance: np.ndarray = np.clip(1.0 - points @ points.T, 0.0, 2.0)
+    return distance
 
 
 def label_clusters(
