@@ -24,6 +24,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,7 +34,8 @@ from asgi_lifespan import LifespanManager
 from sqlalchemy import insert
 from vigie_audit.adapters.facts import CommentFact, DecisionFact, ReportFacts, Scope, TopicFact, encode_words
 from vigie_audit.app import create_app
-from vigie_audit.domain.topics import TopicConfig, find_topics, topic_words
+from vigie_audit.domain.topics import TopicConfig, topic_words
+from vigie_audit.reports import cluster_topics
 from vigie_audit.settings import AuditSettings
 from vigie_encoder import get_encoder
 from vigie_shared.auth import Role, TokenEntry, hash_token, write_token_file
@@ -213,7 +215,7 @@ async def measure(n: int, database_url: str, workdir: Path, repeats: int) -> dic
             comments, _ = await facts.topic_comments(scope, settings.reports.topic_max_comments)
             timings["read"].append(time.perf_counter() - start)
             start = time.perf_counter()
-            await asyncio.to_thread(find_topics, comments, TopicConfig())
+            await asyncio.to_thread(cluster_topics, comments, TopicConfig())
             timings["cluster"].append(time.perf_counter() - start)
     topics = answer["topics"]
     assert isinstance(topics, list)
@@ -222,6 +224,29 @@ async def measure(n: int, database_url: str, workdir: Path, repeats: int) -> dic
     result["decisions"] = n
     result["topics"] = sum(len(language["topics"]) for language in topics)
     return result
+
+
+async def fresh_database(url: str) -> str:
+    """A new, empty database on the server for each run (the facts keys repeat between runs)."""
+    import asyncpg
+
+    name = f"bench_topics_{uuid.uuid4().hex[:8]}"
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return url.rsplit("/", 1)[0] + f"/{name}"
+
+
+async def drop_database(server_url: str, url: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(server_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}"')
+    finally:
+        await connection.close()
 
 
 def commit() -> str:
@@ -247,7 +272,13 @@ def main() -> None:
             if args.postgres_url:
                 targets.append(("postgresql", args.postgres_url))
             for name, url in targets:
-                r = asyncio.run(measure(n, url, workdir, args.repeats))
+                if name == "postgresql":
+                    url = asyncio.run(fresh_database(url))
+                try:
+                    r = asyncio.run(measure(n, url, workdir, args.repeats))
+                finally:
+                    if name == "postgresql":
+                        asyncio.run(drop_database(args.postgres_url, url))
                 lines.append(
                     f"| {name} | {n:,} | {r['topics']} | {r['read']:.2f} s | {r['cluster']:.2f} s | "
                     f"{r['json']:.2f} s | {r['html']:.2f} s | {r['csv']:.2f} s |"
