@@ -15,6 +15,7 @@ most are named, up to five.
 
 from __future__ import annotations
 
+import base64
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -24,6 +25,7 @@ from types import MappingProxyType
 import numpy as np
 import onnxruntime as ort
 from vigie_encoder import Encoder, get_encoder
+from vigie_shared.events.v1 import TextEmbedding
 
 from vigie_moderator.adapters.onnx_scorer import (
     DEFAULT_MODELS_DIR,
@@ -99,7 +101,7 @@ class EncoderScorer:
         if not texts:
             return []
         languages = [self._detector.detect(unicodedata.normalize("NFC", t)) for t in texts]
-        logits, sentiment = self._run(list(texts))
+        embedding, logits, sentiment = self._run(list(texts))
         probabilities = 1.0 / (1.0 + np.exp(-logits))
         to_explain = {
             i: [c for j, c in enumerate(LABELS) if probabilities[i, j] >= self._threshold(c, languages[i])]
@@ -116,17 +118,18 @@ class EncoderScorer:
                     language=language,
                     scores=scores,
                     top_terms={c: found.get(c, []) for c in CATEGORIES},
+                    embedding=compact_embedding(embedding[i], self._encoder.version),
                 )
             )
         return results
 
-    def _run(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def _run(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         embedding = self._encoder.embed(texts)
         signals = np.array([spam_signals(t) for t in texts], dtype=np.float32)
         logits, sentiment = self._heads.run(
             ["logits", "sentiment"], {"embedding": embedding, "signals": signals}
         )
-        return np.asarray(logits, dtype=np.float64), np.asarray(sentiment, dtype=np.float64)
+        return embedding, np.asarray(logits, dtype=np.float64), np.asarray(sentiment, dtype=np.float64)
 
     def _threshold(self, category: str, language: str) -> float:
         per_language = self.suggested_thresholds.get(category, {})
@@ -145,7 +148,7 @@ class EncoderScorer:
                 owners.append((i, word))
         if not variants:
             return {}
-        occluded, _ = self._run(variants)
+        _, occluded, _ = self._run(variants)
         drops: dict[int, dict[str, list[tuple[float, str]]]] = {}
         for (i, word), row in zip(owners, occluded, strict=True):
             for category in flagged[i]:
@@ -160,6 +163,18 @@ class EncoderScorer:
                 floor = max(MIN_LOGIT_DROP, RELATIVE_FLOOR * pairs[0][0])
                 out.setdefault(i, {})[category] = [w for d, w in pairs if d >= floor][:TOP_TERMS]
         return out
+
+
+def compact_embedding(vector: np.ndarray, encoder: str) -> TextEmbedding:
+    """One embedding as the decision event carries it: unit length, float16 (half the bytes of
+    float32; cosines move by about 1e-3, far below what separates topics), base64."""
+    vector = np.asarray(vector, dtype=np.float32)
+    norm = float(np.linalg.norm(vector))
+    unit = vector / norm if norm > 0 else vector
+    packed = unit.astype("<f2").tobytes()
+    return TextEmbedding(
+        encoder=encoder, dimension=int(unit.shape[0]), float16=base64.b64encode(packed).decode()
+    )
 
 
 def _unit(value: float) -> float:
