@@ -19,6 +19,7 @@ from vigie_shared.db import SqlStore, create_engine
 from vigie_shared.migrations import alembic_config
 
 STORES = {
+    "ingest": "vigie_ingest.adapters.sql_state:SqlState",
     "responder": "vigie_responder.adapters.store:DraftStore",
     "moderator": "vigie_moderator.adapters.store:ReviewStore",
     "audit": "vigie_audit.adapters.store:AuditStore",

@@ -4,13 +4,17 @@ Per 100 decided comments: the background holds 10 and moderators remove 8 of the
 mention Muslims are held 60 times and moderators approve 48 of those (the flags were wrong), with
 a shadow policy that would hold even more of them; comments that mention Christians are treated
 like the background. Each decided comment also arrives as comment.received, and some get a reply.
+Each decision carries a synthetic sentence embedding: one direction per kind of comment plus
+noise, so the insights find one topic per kind.
 """
 
 from __future__ import annotations
 
+import base64
 import random
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 from vigie_shared.events import Envelope, event_id_for
 from vigie_shared.events.v1 import (
     Action,
@@ -26,6 +30,7 @@ from vigie_shared.events.v1 import (
     ReplyVerdict,
     ReviewVerdict,
     ShadowDecision,
+    TextEmbedding,
 )
 
 MARKER = "zq-unique-marker"  # in every text, so a test can prove the facts never keep texts
@@ -53,6 +58,23 @@ PLAN: dict[str, list[tuple[Action, ReviewVerdict | None, float, int]]] = {
         (Action.REVIEW, ReviewVerdict.APPROVE, 0.3, 2),
     ],
 }
+
+
+DIMENSION = 384
+_DIRECTIONS = np.random.default_rng(11).normal(size=(len(TEXTS) + 1, DIMENSION))
+
+
+def embedding(kind: str, n: int) -> TextEmbedding:
+    """Near its kind's direction, all kinds sharing a common one (as a real encoder's do)."""
+    noise = np.random.default_rng(n).normal(size=DIMENSION) / np.sqrt(DIMENSION)
+    vector = (
+        2.0 * _DIRECTIONS[-1] / np.sqrt(DIMENSION)
+        + _DIRECTIONS[list(TEXTS).index(kind)] / np.sqrt(DIMENSION)
+        + 0.4 * noise
+    )
+    vector /= np.linalg.norm(vector)
+    packed = base64.b64encode(vector.astype("<f2").tobytes()).decode()
+    return TextEmbedding(encoder="synthetic", dimension=DIMENSION, float16=packed)
 
 
 def envelope(data: Keyed, correlation_id: str, event_id: str, at: datetime) -> Envelope[Keyed]:
@@ -134,6 +156,7 @@ def comment_events(
                 model_versions={"toxicity": "test"},
                 shadow=ShadowDecision(policy_version="page-1/shadow/2", action=shadow_action, reasons=[]),
                 review_id=decided_id if action is Action.REVIEW else None,
+                embedding=embedding(kind, n),
             ),
             correlation,
             decided_id,

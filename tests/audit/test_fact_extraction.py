@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from vigie_audit.adapters.facts import CommentFact, DecisionFact, WorkFact
+import numpy as np
+import pytest
+from pydantic import ValidationError
+from vigie_audit.adapters.facts import CommentFact, DecisionFact, TopicFact, WorkFact
 from vigie_audit.domain.identity_lexicon import IdentityLexicon
 from vigie_audit.report_facts import FactExtractor, moderator_pseudonym
+from vigie_moderator.adapters.encoder_scorer import compact_embedding
 from vigie_shared.bus import Message
 from vigie_shared.events import Envelope
 from vigie_shared.events.v1 import (
@@ -22,6 +26,7 @@ from vigie_shared.events.v1 import (
     Platform,
     ReviewVerdict,
     ShadowDecision,
+    TextEmbedding,
 )
 
 REF = CommentRef(platform=Platform.YOUTUBE, community="chan", thread_id="v1", comment_id="c1")
@@ -103,3 +108,35 @@ def test_only_a_comment_s_first_version_counts_as_received() -> None:
     assert created.values["correlation_id"] == "corr-1"
     assert created.values["created_at"] == AT
     assert extractor().facts(received(CommentChange.EDITED)) == []
+
+
+def test_a_decision_with_an_embedding_keeps_its_vector_and_content_words_under_its_subject() -> None:
+    vector = np.linspace(-1.0, 1.0, 384, dtype=np.float32)
+    decided = ModerationDecided(
+        comment=REF,
+        author=Author(pseudonym="psn_1"),
+        text="Mon colis n'est jamais arrivé, écrivez-moi à camille@example.org ou au 06 12 34 56 78",
+        language="fr",
+        scores={"toxicity": 0.01, "sentiment": -0.4},
+        action=Action.ALLOW,
+        reasons=[],
+        policy_version="chan/live/2",
+        model_versions={"encoder": "e5-test"},
+        embedding=compact_embedding(vector, "e5-test"),
+    )
+    decision, topic = extractor().facts(message(decided))
+    assert decision.model is DecisionFact and topic.model is TopicFact
+    values = topic.values
+    assert values["subject"] == "youtube:psn_1" and values["encoder"] == "e5-test"
+    stored = np.frombuffer(values["vector"], dtype="<f2").astype(np.float32)
+    assert stored.shape == (384,)
+    assert float(stored @ (vector / np.linalg.norm(vector))) > 0.999  # unit length, float16 is close
+    assert values["words"] == "colis|arrivé|écrivez-moi"
+    assert "example" not in values["words"] and "camille" not in values["words"]
+    assert values["decided_at"].utcoffset() == timedelta(0)
+
+
+def test_an_embedding_whose_length_does_not_match_its_dimension_is_refused() -> None:
+    good = compact_embedding(np.ones(8, dtype=np.float32), "e5-test")
+    with pytest.raises(ValidationError):
+        TextEmbedding(encoder="e5-test", dimension=9, float16=good.float16)

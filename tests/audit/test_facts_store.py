@@ -4,12 +4,25 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
+import numpy as np
 import pytest
-from vigie_audit.adapters.facts import CommentFact, DecisionFact, ReportFacts, Scope, Upsert, WorkFact
+from vigie_audit.adapters.facts import (
+    CommentFact,
+    DecisionFact,
+    ReportFacts,
+    Scope,
+    TopicFact,
+    Upsert,
+    WorkFact,
+)
 from vigie_audit.adapters.store import AuditStore
 from vigie_audit.domain.bias import Cell, Verdict, score_bin
+from vigie_audit.privacy import AuditEraser
+from vigie_shared.bus import Bus
 from vigie_shared.db import create_engine
+from vigie_shared.retention import Cutoffs
 
 T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 EVERYTHING = Scope(None, None, None)
@@ -108,3 +121,73 @@ async def test_human_work_is_recorded_once_per_event(facts: ReportFacts) -> None
     )
     await facts.apply([work, work])
     assert len(await facts.work(EVERYTHING)) == 1
+
+
+def topic(decision_id: str, who: str, community: str = "c1", at: datetime = T0, seed: int = 0) -> Upsert:
+    vector = np.random.default_rng(seed).normal(size=384)
+    vector /= np.linalg.norm(vector)
+    return Upsert(
+        TopicFact,
+        {
+            "decision_id": decision_id,
+            "community": community,
+            "subject": f"facebook:{who}",
+            "decided_at": at,
+            "language": "fr",
+            "encoder": "e5-test",
+            "vector": vector.astype("<f2").tobytes(),
+            "words": "colis|retard",
+        },
+    )
+
+
+async def test_topic_rows_are_read_per_language_and_one_encoder(facts: ReportFacts) -> None:
+    other_encoder = topic("d3", "psn_b", seed=3)
+    other_encoder.values["encoder"] = "older"
+    await facts.apply([topic("d1", "psn_a", seed=1), topic("d2", "psn_b", seed=2), other_encoder])
+    comments, sampled = await facts.topic_comments(EVERYTHING, limit=100)
+    (french,) = comments
+    assert french.language == "fr" and french.vectors.shape == (2, 384) and not sampled
+    assert list(french.words) == [("colis", "retard"), ("colis", "retard")]
+    assert (await facts.topic_comments(EVERYTHING, limit=2))[1] is True
+
+
+async def test_an_erasure_deletes_the_person_s_topic_rows_and_only_theirs(facts: ReportFacts) -> None:
+    await facts.apply([topic("d1", "psn_a"), topic("d2", "psn_a"), topic("d3", "psn_b")])
+    assert await facts.erase_subject("facebook:psn_a") == {"report_topics": 2}
+    (left,), _ = await facts.topic_comments(EVERYTHING, limit=100)
+    assert left.vectors.shape[0] == 1
+    assert await facts.erase_subject("facebook:psn_a") == {"report_topics": 0}
+
+
+async def test_retention_purges_topic_rows_past_their_community_s_window(facts: ReportFacts) -> None:
+    now = T0 + timedelta(days=100)
+    await facts.apply(
+        [
+            topic("old-short", "psn_a", community="short", at=T0),
+            topic("old-long", "psn_a", community="long", at=T0),
+            topic("new-short", "psn_a", community="short", at=now - timedelta(days=1)),
+        ]
+    )
+    cutoffs = Cutoffs.at(now, {"short": 30, "*": 365})
+    assert await facts.purge_expired(cutoffs) == {"report_topics": 1}
+    (left,), _ = await facts.topic_comments(EVERYTHING, limit=100)
+    assert left.vectors.shape[0] == 2
+    assert await facts.purge_expired(cutoffs) == {"report_topics": 0}
+
+
+async def test_the_audit_eraser_reaches_topic_rows_for_erasure_and_retention(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        store = AuditStore(engine)
+        await store.migrate()
+        facts = ReportFacts(engine)
+        # A bus that is not the embedded one: there is no bus file to scrub.
+        eraser = AuditEraser(store, cast(Bus, object()), facts)
+        await facts.apply([topic("d1", "psn_a"), topic("d2", "psn_b", at=T0 - timedelta(days=400))])
+        assert await eraser.erase("facebook", "psn_a") == {"audit_personal": 0, "report_topics": 1}
+        purged = await eraser.purge(Cutoffs.at(T0, {"*": 365}))
+        assert purged == {"audit_personal": 0, "report_topics": 1}
+        assert (await facts.topic_comments(EVERYTHING, limit=10))[0] == []
+    finally:
+        await engine.dispose()

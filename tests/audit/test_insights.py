@@ -5,7 +5,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from vigie_audit.domain.insights import (
-    TOPICS_UNAVAILABLE,
     CommentTimes,
     DecisionSummary,
     HumanWork,
@@ -52,7 +51,7 @@ def test_activity_response_times_sentiment_and_moderators() -> None:
         ("mod_a", 1, 1, 2),
         ("mod_b", 1, 0, 1),
     ]
-    assert insights.topics == TOPICS_UNAVAILABLE
+    assert insights.topics == ()  # no decision carried an embedding
 
 
 def test_hours_and_days_follow_the_requested_time_zone() -> None:

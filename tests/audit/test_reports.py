@@ -183,7 +183,15 @@ async def test_insights_in_json_csv_and_html(audit: tuple[httpx.AsyncClient, Any
     assert body["median_first_response_s"] == pytest.approx(25 * 60)  # received -> published
     assert set(body["most_active_hours"]) <= {9, 12, 18, 19, 20, 21}
     assert body["action_rates"]["review"] == pytest.approx(100 / 500)
-    assert body["topics"].startswith("not available")
+    # One topic per kind of comment in each language, named by its words, largest first.
+    topics = {language["language"]: language for language in body["topics"]}
+    assert set(topics) == {"en", "fr"} and not body["topics_sampled"]
+    assert sum(language["comments"] for language in topics.values()) == 500
+    english = topics["en"]["topics"]
+    assert [topic["size"] for topic in english] == sorted((topic["size"] for topic in english), reverse=True)
+    assert len(english) == 3 and english[0]["words"][0] in {"great", "video", "thanks"}
+    assert {"muslims", "christians"} <= {topic["words"][0] for topic in english[1:]}
+    assert {topic["words"][0] for topic in topics["fr"]["topics"]} >= {"musulmans", "chrétiens"}
     moderators = {m["moderator"]: m for m in body["moderators"]}
     assert len(moderators) == 2 and all(name.startswith("mod_") for name in moderators)
     assert "alice" not in str(body) and "bruno" not in str(body)
@@ -195,11 +203,14 @@ async def test_insights_in_json_csv_and_html(audit: tuple[httpx.AsyncClient, Any
     rows = list(csv.reader(io.StringIO(exported.text)))
     assert rows[0] == ["section", "key", "subkey", "value"]
     assert ["summary", "comments", "", "500"] in rows
+    assert ["topic", "en:1", "size", str(english[0]["size"])] in rows
+    assert ["topic", "en:1", "words", " ".join(english[0]["words"])] in rows
 
     page = await client.get(
         "/v1/reports/insights", params=params | {"format": "html", "tz": "Europe/Paris"}, headers=auth
     )
     assert page.status_code == 200 and 'data-chart="activity"' in page.text and "Europe/Paris" in page.text
+    assert 'data-topics="fr"' in page.text and "musulmans" in page.text
     bad = await client.get("/v1/reports/insights", params={"tz": "Mars/Olympus"}, headers=auth)
     assert bad.status_code == 422
     assert (await client.get("/v1/reports/bias", params={"format": "csv"}, headers=auth)).status_code == 406

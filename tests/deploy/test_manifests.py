@@ -158,11 +158,14 @@ def test_locked_down(service: str) -> None:
     assert not sc.get("privileged", False)
     assert pod.get("automountServiceAccountToken") is False
     # A read-only root needs writable scratch: /tmp and the image's var dir, each an emptyDir.
+    # Not ingest's var: its state is in the database, shared by its replicas, never in a pod.
     volumes = {v["name"]: v for v in pod["volumes"]}
     mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
-    for path in ("/tmp", "/app/var"):
+    for path in ("/tmp",) if service == "ingest" else ("/tmp", "/app/var"):
         assert path in mounts, f"{service}: {path} not mounted"
         assert "emptyDir" in volumes[mounts[path]], f"{service}: {path} is not an emptyDir"
+    if service == "ingest":
+        assert "/app/var" not in mounts, "ingest: per-pod state would not be shared by its replicas"
 
 
 @pytest.mark.parametrize("service", SERVICES)

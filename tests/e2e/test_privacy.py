@@ -94,8 +94,14 @@ async def test_an_erased_person_leaves_no_byte_in_any_store_and_the_chain_still_
             drafts = (await svc["responder"].get("/v1/drafts", headers=admin)).json()
             log = await svc["audit"].get("/v1/audit/events", params={"limit": 1000}, headers=admin)
             types = [e["event_type"] for e in log.json()["events"]]
+            # The reports' topic facts (embedding and words of each decided comment) are in too.
+            insights = await svc["audit"].get(
+                "/v1/reports/insights", params={"community": "page-42"}, headers=admin
+            )
+            embedded = sum(language["comments"] for language in insights.json()["topics"])
             return (
-                any(f"sz{tag}" in r["text"] for r in reviews)
+                embedded == 3
+                and any(f"sz{tag}" in r["text"] for r in reviews)
                 and any(f"qz{tag}" in d.get("comment_text", "") for d in drafts)
                 and types.count("moderation.decided") == 3
                 and "reply.drafted" in types
@@ -133,8 +139,9 @@ async def test_an_erased_person_leaves_no_byte_in_any_store_and_the_chain_still_
         assert set(services) == {"audit", "moderator", "responder"}
         assert services["audit"]["erased"]["audit_personal"] >= 4
         assert services["audit"]["erased"]["bus_records"] >= 4
+        assert services["audit"]["erased"]["report_topics"] == 2
         assert services["moderator"]["erased"] == {"moderator_reviews": 1}
-        assert services["responder"]["erased"] == {"responder_drafts": 1}
+        assert services["responder"]["erased"] == {"responder_drafts": 1, "responder_jobs": 0}
 
         verified = (await svc["audit"].get("/v1/audit/verify", headers=admin)).json()
         assert verified["ok"], verified
@@ -179,6 +186,6 @@ async def test_an_erasure_completes_across_services_on_kafka(
 
         state = await wait_for(done, timeout=120)
         # On Kafka there is no bus file to scrub: records age out with the topics' retention.
-        assert state["services"]["audit"]["erased"] == {"audit_personal": 0}
+        assert state["services"]["audit"]["erased"] == {"audit_personal": 0, "report_topics": 0}
         assert state["services"]["moderator"]["erased"] == {"moderator_reviews": 0}
-        assert state["services"]["responder"]["erased"] == {"responder_drafts": 0}
+        assert state["services"]["responder"]["erased"] == {"responder_drafts": 0, "responder_jobs": 0}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,7 +66,6 @@ class Running:
 @pytest.fixture
 def start() -> Callable[[IngestSettings], Any]:
     """Starts an ingest app with the given settings; use as `async with start(settings) as ingest`."""
-    from contextlib import asynccontextmanager
 
     @asynccontextmanager
     async def run(settings: IngestSettings) -> AsyncIterator[Running]:
@@ -105,3 +105,27 @@ def comments(envelopes: list[Envelope[Any]]) -> list[CommentReceived]:
     data = [e.data for e in envelopes]
     assert all(isinstance(d, CommentReceived) for d in data)
     return data
+
+
+@asynccontextmanager
+async def fresh_postgres(base: str) -> AsyncIterator[str]:
+    """A new empty database on the test server, dropped on the way out."""
+    import uuid
+
+    import asyncpg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin_dsn = base.replace("postgresql+asyncpg", "postgresql")
+    connection = await asyncpg.connect(admin_dsn)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    try:
+        yield base.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        connection = await asyncpg.connect(admin_dsn)
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await connection.close()

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 from vigie_moderator.adapters.store import EXPIRED_TEXT, ReviewRow, ReviewStore
-from vigie_responder.adapters.store import DraftRow, DraftStore
+from vigie_responder.adapters.store import DraftRow, DraftStore, JobRow
 from vigie_responder.privacy import erase_subject as erase_drafts
 from vigie_responder.privacy import purge_expired as purge_drafts
 from vigie_shared.db import create_engine, session_factory
@@ -111,7 +111,14 @@ async def test_responder_drafts_are_erased_by_author_and_purged_by_age(database_
         await store.migrate()
         for row in (draft("d1", "psn_a"), draft("d2", "psn_b", age_days=40), draft("d3", None)):
             await store.add_if_absent(row)
-        assert await erase_drafts(engine, "facebook", "psn_a") == {"responder_drafts": 1}
+        async with session_factory(engine)() as session, session.begin():
+            session.add_all(
+                [JobRow.for_reply(await store.get("d1")), JobRow.for_reply(await store.get("d2"))]
+            )
+        assert await erase_drafts(engine, "facebook", "psn_a") == {"responder_drafts": 1, "responder_jobs": 1}
+        async with session_factory(engine)() as session:
+            job_texts = dict((await session.execute(select(JobRow.draft_id, JobRow.text))).all())
+        assert job_texts == {"d1": ERASED_TEXT, "d2": "réponse revue d2"}
         erased = await store.get("d1")
         assert (erased.comment_text, erased.text, erased.final_text) == (ERASED_TEXT, ERASED_TEXT, None)
         assert erased.author_pseudonym == ERASED_PSEUDONYM and erased.status == "edited"

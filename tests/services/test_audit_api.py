@@ -139,7 +139,7 @@ async def test_an_erasure_stays_pending_until_every_service_has_answered(
     state = await wait_for(audit_answered, timeout=30)
     assert state["status"] == "pending"
     assert state["services"]["moderator"] == {"status": "pending", "erased": None, "at": None}
-    assert state["services"]["audit"]["erased"] == {"audit_personal": 0, "bus_records": 0}
+    assert state["services"]["audit"]["erased"] == {"audit_personal": 0, "report_topics": 0, "bus_records": 0}
     assert (await client.get("/v1/privacy/requests/nope", headers=admin)).status_code == 404
 
 

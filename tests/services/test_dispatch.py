@@ -24,13 +24,16 @@ from vigie_shared.events.v1 import (
     Action,
     Author,
     CommentRef,
+    ErasureStatus,
     Keyed,
     ModerationDecided,
     Platform,
     PlatformAction,
     PlatformActionKind,
     PlatformActionStatus,
+    PrivacyErasure,
 )
+from vigie_shared.privacy import ERASED_TEXT
 
 from tests.conftest import Tokens
 from tests.platforms.outbound.conftest import CASES, Case
@@ -272,3 +275,39 @@ async def test_a_community_without_credentials_gets_no_call(responder: Responder
     delivered = await responder.delivered(draft["id"])
     assert (delivered["status"], delivered["delivery"]["reason"]) == ("failed", "no_credentials")
     assert responder.fakes.discord.calls == []
+
+
+async def test_a_reply_to_someone_erased_before_it_went_out_is_never_posted(responder: Responder) -> None:
+    case = next(c for c in CASES if c.platform is Platform.MASTODON)
+    fake = responder.fakes.mastodon
+    fake.fail_next(503, 1_000, on="reply")  # the platform is down while the erasure arrives
+    draft = await responder.draft_for(case.ref)
+    await responder.client.post(
+        f"/v1/drafts/{draft['id']}/approve", headers=Tokens.header(responder.tokens.moderator)
+    )
+    for _ in range(200):
+        if fake.calls_to("reply"):
+            break
+        await asyncio.sleep(0.05)
+    assert fake.calls_to("reply"), "the dispatcher never tried"
+    await responder.publish(
+        PrivacyErasure(
+            request_id="erase-dispatch",
+            platform=case.ref.platform,
+            pseudonym="psn_dispatch",
+            status=ErasureStatus.REQUESTED,
+            at=datetime.now(UTC),
+        )
+    )
+    for _ in range(200):  # the platform stays down until the erasure has landed, so no race decides it
+        seen = await responder.client.get(
+            f"/v1/drafts/{draft['id']}", headers=Tokens.header(responder.tokens.moderator)
+        )
+        if seen.json()["text"] == ERASED_TEXT:
+            break
+        await asyncio.sleep(0.05)
+    fake.clear_faults()
+    delivered = await responder.delivered(draft["id"])
+    assert delivered["status"] == "failed"
+    assert delivered["delivery"]["reason"] == "erased_before_delivery"
+    assert fake.posted == []

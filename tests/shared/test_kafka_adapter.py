@@ -169,3 +169,29 @@ async def test_a_rebalance_waits_for_the_batch_in_hand_and_commits_it(
     again = {(m.partition, m.offset) for m in second_got + first_more}
     assert not handled_first & again, "records of a committed batch were delivered twice"
     assert len(handled_first) + len(again) == 30
+
+
+async def test_a_producer_that_can_never_send_again_is_replaced(kafka_url: str, topic_prefix: str) -> None:
+    """After a broker restart loses batches in flight, an idempotent producer answers every send
+    with OutOfOrderSequenceNumber; the adapter drops it and the next attempt gets a new one."""
+    from aiokafka.errors import OutOfOrderSequenceNumber
+
+    bus = KafkaBus(bootstrap_from_url(kafka_url), client_id="renewal", topic_prefix=topic_prefix)
+    await bus.start()
+    try:
+        broken = bus._producer
+        assert broken is not None
+
+        async def refuse(*args: object, **kwargs: object) -> None:
+            raise OutOfOrderSequenceNumber()
+
+        broken.send_and_wait = refuse  # type: ignore[method-assign]
+        with pytest.raises(BusUnavailable):
+            await publish(bus, event("t", 1))
+        assert await bus.check() is None  # a new producer, already answering
+        assert bus._producer is not broken
+        await publish(bus, event("t", 2))
+        records = await _raw_records(bootstrap_from_url(kafka_url), f"{topic_prefix}{RECEIVED}", 1)
+        assert len(records) == 1
+    finally:
+        await bus.close()

@@ -7,12 +7,13 @@ import asyncio
 import pytest
 from sqlalchemy import inspect
 from vigie_audit.adapters.store import AuditStore
+from vigie_ingest.adapters.sql_state import SqlState
 from vigie_moderator.adapters.store import ReviewStore
 from vigie_responder.adapters.store import DraftStore
 from vigie_shared.db import SqlStore, create_engine
 from vigie_shared.migrations import pending_changes
 
-STORES = [DraftStore, ReviewStore, AuditStore]
+STORES = [SqlState, DraftStore, ReviewStore, AuditStore]
 
 
 @pytest.mark.parametrize("store_type", STORES, ids=lambda store: store.__name__)

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from vigie_shared.errors import DependencyUnavailable, dependency_failure
 from vigie_shared.metrics import CONTENT_TYPE_LATEST, ServiceMetrics
 
 log = structlog.get_logger("vigie.http")
@@ -160,9 +161,38 @@ async def validation_failed(request: Request, error: Exception) -> Response:
     return AsciiJSONResponse({"detail": detail}, status_code=422)
 
 
+DEPENDENCY_RETRY_SECONDS = 5
+
+
+async def dependency_failed(request: Request, error: Exception) -> Response:
+    """503 with Retry-After when the database or the bus failed under a request: nothing was wrong
+    with the request, and the same call will work once the dependency is back. Anything else that
+    reaches here is a bug and stays a 500."""
+    kind = dependency_failure(error)
+    if kind is None:
+        raise error
+    log.warning("dependency_unavailable", dependency=kind, error=type(error).__name__)
+    return JSONResponse(
+        {"detail": f"{kind} unavailable, retry later"},
+        status_code=503,
+        headers={"Retry-After": str(DEPENDENCY_RETRY_SECONDS)},
+    )
+
+
+def _transient_error_types() -> tuple[type[Exception], ...]:
+    import sqlite3
+
+    from aiokafka.errors import KafkaError
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+    return (DependencyUnavailable, DBAPIError, SQLAlchemyError, sqlite3.OperationalError, KafkaError)
+
+
 def instrument(app: FastAPI, metrics: ServiceMetrics, checks: Mapping[str, ReadinessCheck]) -> None:
     app.add_middleware(RequestObserver, metrics=metrics)
     app.add_exception_handler(RequestValidationError, validation_failed)
+    for error_type in _transient_error_types():
+        app.add_exception_handler(error_type, dependency_failed)
     app.include_router(ops_router(metrics, checks))
 
 

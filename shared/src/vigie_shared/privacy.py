@@ -175,6 +175,8 @@ PERSONAL_FIELDS: tuple[str, ...] = (
     "permalink",
     "final_text",
     "reason",
+    # The sentence embedding of the text: close enough to the text to be inverted in part.
+    "embedding",
 )
 TEXT_FIELDS: frozenset[str] = frozenset({"text", "final_text", "reason"})
 ERASED_TEXT = "[erased]"

@@ -147,6 +147,10 @@ _TOKEN_ANSWERS = {
     "401": {"description": "missing or unknown bearer token", **_PROBLEM},
     "403": {"description": "the token lacks the role, or the community", **_PROBLEM},
 }
+_DEPENDENCY_ANSWER = {
+    "description": "the database or the event bus is unavailable: retry after Retry-After",
+    **_PROBLEM,
+}
 _BODY_ANSWERS = {
     "400": {"description": "the body could not be read (not UTF-8 JSON)", **_PROBLEM},
     "413": {"description": "body over VIGIE_HTTP_MAX_BODY_BYTES", **_PROBLEM},
@@ -155,7 +159,7 @@ _BODY_ANSWERS = {
 
 def document_common_answers(app: FastAPI) -> None:
     """Adds the answers every guarded route can give to its OpenAPI entry, so the document (and the
-    clients and fuzzers that trust it) knows of 400, 401, 403 and 413 without each route repeating them.
+    clients and fuzzers that trust it) knows of 400, 401, 403, 413 and 503 without each route repeating them.
     """
     build = app.openapi
 
@@ -171,6 +175,7 @@ def document_common_answers(app: FastAPI) -> None:
                 if operation.get("security"):
                     for code, answer in _TOKEN_ANSWERS.items():
                         answers.setdefault(code, answer)
+                    answers.setdefault("503", _DEPENDENCY_ANSWER)
                 if "requestBody" in operation:
                     for code, answer in _BODY_ANSWERS.items():
                         answers.setdefault(code, answer)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
+from vigie_encoder import get_encoder
 from vigie_moderator.adapters.encoder_scorer import EncoderScorer
 from vigie_moderator.adapters.onnx_scorer import DEFAULT_MODELS_DIR, ModelArtifactError, read_manifest
 from vigie_moderator.domain.explain import FUNCTION_WORDS
@@ -80,6 +83,24 @@ def test_score_does_not_depend_on_batch_neighbours(scorer: EncoderScorer) -> Non
         (alone,) = scorer.score([text])
         for category in CATEGORIES:
             assert abs(alone.scores[category] - result.scores[category]) < 1e-3, (text, category)
+
+
+def test_each_score_carries_its_compact_embedding_for_the_topics(scorer: EncoderScorer) -> None:
+    texts = ["Mon colis n'est jamais arrivé", "My parcel never arrived", "The concert was amazing"]
+    results = scorer.score(texts)
+    exact = get_encoder().embed(texts)
+    vectors = []
+    for result, reference in zip(results, exact, strict=True):
+        embedding = result.embedding
+        assert embedding is not None
+        assert (embedding.encoder, embedding.dimension) == (scorer.model_versions["encoder"], 384)
+        assert len(embedding.float16) == 1024  # what each decision event grows by
+        vector = np.frombuffer(base64.b64decode(embedding.float16), dtype="<f2").astype(np.float64)
+        assert abs(np.linalg.norm(vector) - 1.0) < 1e-3
+        assert float(vector @ reference) / float(np.linalg.norm(reference)) > 0.999
+        vectors.append(vector)
+    # Paraphrases across languages stay closer than different subjects.
+    assert vectors[0] @ vectors[1] > vectors[1] @ vectors[2]
 
 
 def test_empty_batch(scorer: EncoderScorer) -> None:

@@ -14,7 +14,7 @@ its string options as text. Anything else is acknowledged as Discord requires an
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from vigie_shared.events.v1 import Author, CommentReceived, CommentRef, Platform
 
@@ -197,6 +197,15 @@ class DiscordWebhook(InboundConnector):
     setting = "discord_public_key"
     window_setting = "discord_max_skew_seconds"
     headers = frozenset({SIGNATURE_HEADER, TIMESTAMP_HEADER})
+    # Every interaction is answered with an interaction response: PONG, a message, an acknowledgement.
+    reply_schema: ClassVar[dict[str, dict[str, Any]] | None] = {
+        "application/json": {
+            "title": "DiscordInteractionResponse",
+            "type": "object",
+            "required": ["type"],
+            "properties": {"type": {"type": "integer"}, "data": {"type": "object"}},
+        }
+    }
 
     def verify(self, delivery: Delivery, secrets: tuple[Secret, ...], *, window: float | None) -> Verified:
         verify(

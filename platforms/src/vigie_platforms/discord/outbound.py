@@ -41,7 +41,6 @@ from vigie_platforms.outbound.classify import (
     server_error,
 )
 from vigie_platforms.outbound.client import HttpOutboundClient
-from vigie_platforms.outbound.http import send
 from vigie_platforms.outbound.redact import fingerprint
 
 MAX_REPLY_LENGTH = 2_000
@@ -83,6 +82,7 @@ class DiscordClient(HttpOutboundClient):
         {Operation.REPLY, Operation.DELETE, Operation.TIMEOUT, Operation.BAN}
     )
     reply_limit: ClassVar[int] = MAX_REPLY_LENGTH
+    refusal = staticmethod(classify)
 
     def __init__(self, *args: Any, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -126,19 +126,15 @@ class DiscordClient(HttpOutboundClient):
             # The approved words go out as written: no @everyone or role pings, only the asker's.
             "allowed_mentions": {"parse": [], "replied_user": True},
         }
-        answer = await send(
-            self._client,
+        answer = await self._exchange(
             "POST",
             f"/channels/{where.channel_id}/messages",
             creates=True,
             json=payload,
             headers=self._headers(credentials),
         )
-        if isinstance(answer, RetryAfter):
+        if not isinstance(answer, httpx.Response):
             return answer
-        failed = classify(answer, self._clock(), creates=True, gone_is_done=False)
-        if failed is not None:
-            return failed
         created = json_body(answer).get("id")
         return Done(str(created)) if created else Failed("unexpected_answer")
 
@@ -147,14 +143,9 @@ class DiscordClient(HttpOutboundClient):
         known = self._bot_ids.get(key)
         if known is not None:
             return known
-        answer = await send(
-            self._client, "GET", "/users/@me", creates=False, headers=self._headers(credentials)
-        )
-        if isinstance(answer, RetryAfter):
+        answer = await self._exchange("GET", "/users/@me", creates=False, headers=self._headers(credentials))
+        if not isinstance(answer, httpx.Response):
             return answer
-        failed = classify(answer, self._clock(), creates=False, gone_is_done=False)
-        if failed is not None:
-            return failed
         bot_id = json_body(answer).get("id")
         if not bot_id:
             return Failed("unexpected_answer")
@@ -168,19 +159,15 @@ class DiscordClient(HttpOutboundClient):
         if not isinstance(bot_id, str):
             return bot_id
         # Snowflakes grow with time: our reply, if it exists, comes after the comment it answers.
-        answer = await send(
-            self._client,
+        answer = await self._exchange(
             "GET",
             f"/channels/{channel_id}/messages",
             creates=False,
             params={"after": message_id, "limit": "100"},
             headers=self._headers(credentials),
         )
-        if isinstance(answer, RetryAfter):
+        if not isinstance(answer, httpx.Response):
             return answer
-        failed = classify(answer, self._clock(), creates=False, gone_is_done=False)
-        if failed is not None:
-            return failed
         try:
             messages = answer.json()
         except ValueError:
@@ -196,32 +183,25 @@ class DiscordClient(HttpOutboundClient):
         where = address(target)
         if operation in (Operation.TIMEOUT, Operation.BAN):
             return await self._sanction(operation, where, credentials)
-        answer = await send(
-            self._client,
+        answer = await self._exchange(
             "DELETE",
             f"/channels/{where.channel_id}/messages/{where.message_id}",
             creates=False,
             headers={**self._headers(credentials), "X-Audit-Log-Reason": AUDIT_REASON},
+            gone_is_done=True,
         )
-        if isinstance(answer, RetryAfter):
-            return answer
-        failed = classify(answer, self._clock(), creates=False, gone_is_done=True)
-        return Done() if failed is None else failed
+        return Done() if isinstance(answer, httpx.Response) else answer
 
     async def _author(self, where: DiscordAddress, credentials: Credentials) -> str | Outcome:
-        answer = await send(
-            self._client,
+        answer = await self._exchange(
             "GET",
             f"/channels/{where.channel_id}/messages/{where.message_id}",
             creates=False,
             headers=self._headers(credentials),
         )
-        if isinstance(answer, RetryAfter):
-            return answer
         # No message, no author: a timeout or ban cannot count as done on someone unknown.
-        failed = classify(answer, self._clock(), creates=False, gone_is_done=False)
-        if failed is not None:
-            return failed
+        if not isinstance(answer, httpx.Response):
+            return answer
         author = json_body(answer).get("author")
         author_id = author.get("id") if isinstance(author, dict) else None
         return str(author_id) if author_id else Failed("unexpected_answer")
@@ -237,8 +217,7 @@ class DiscordClient(HttpOutboundClient):
         headers = {**self._headers(credentials), "X-Audit-Log-Reason": AUDIT_REASON}
         if operation is Operation.TIMEOUT:
             until = self._clock() + timedelta(seconds=self.timeout_seconds)
-            answer = await send(
-                self._client,
+            answer = await self._exchange(
                 "PATCH",
                 f"/guilds/{where.guild_id}/members/{author}",
                 creates=False,
@@ -246,18 +225,14 @@ class DiscordClient(HttpOutboundClient):
                 headers=headers,
             )
         else:
-            answer = await send(
-                self._client,
+            answer = await self._exchange(
                 "PUT",
                 f"/guilds/{where.guild_id}/bans/{author}",
                 creates=False,
                 json={"delete_message_seconds": 0},
                 headers=headers,
             )
-        if isinstance(answer, RetryAfter):
-            return answer
-        failed = classify(answer, self._clock(), creates=False, gone_is_done=False)
-        return Done() if failed is None else failed
+        return Done() if isinstance(answer, httpx.Response) else answer
 
 
 def _is_our_reply(message: dict[str, Any], bot_id: str, message_id: str, text: str) -> bool:

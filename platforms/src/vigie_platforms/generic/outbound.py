@@ -22,7 +22,7 @@ import httpx
 from vigie_shared.events.v1 import CommentRef, Platform
 
 from vigie_platforms.generic.ids import address
-from vigie_platforms.outbound.base import Credentials, Done, Failed, Operation, Outcome, RetryAfter
+from vigie_platforms.outbound.base import Credentials, Done, Failed, Operation, Outcome
 from vigie_platforms.outbound.classify import (
     OBJECT_GONE,
     TOKEN_INVALID,
@@ -31,7 +31,6 @@ from vigie_platforms.outbound.classify import (
     server_error,
 )
 from vigie_platforms.outbound.client import HttpOutboundClient
-from vigie_platforms.outbound.http import send
 
 MAX_REPLY_LENGTH = 10_000  # the longest draft Vigie writes (reply.drafted)
 TIMESTAMP_HEADER = "X-Vigie-Timestamp"
@@ -66,6 +65,7 @@ class GenericClient(HttpOutboundClient):
         {Operation.REPLY, Operation.HIDE, Operation.UNHIDE, Operation.DELETE}
     )
     reply_limit: ClassVar[int] = MAX_REPLY_LENGTH
+    refusal = staticmethod(classify)
 
     async def _post(
         self, operation: Operation, target: CommentRef, text: str | None, credentials: Credentials, key: str
@@ -78,8 +78,7 @@ class GenericClient(HttpOutboundClient):
         creates = operation is Operation.REPLY
         url = urlsplit(credentials.secret("url"))
         path = url.path or "/"
-        answer = await send(
-            self._http.client(f"{url.scheme}://{url.netloc}"),
+        answer = await self._exchange(
             "POST",
             f"{path}?{url.query}" if url.query else path,
             creates=creates,
@@ -90,12 +89,11 @@ class GenericClient(HttpOutboundClient):
                 TIMESTAMP_HEADER: timestamp,
                 SIGNATURE_HEADER: sign(credentials.secret("signing_secret"), timestamp, raw),
             },
+            gone_is_done=not creates,
+            client=self._http.client(f"{url.scheme}://{url.netloc}"),
         )
-        if isinstance(answer, RetryAfter):
+        if not isinstance(answer, httpx.Response):
             return answer
-        failed = classify(answer, self._clock(), creates=creates, gone_is_done=not creates)
-        if failed is not None:
-            return failed
         created = json_body(answer).get("id")
         if created:
             return Done(str(created))

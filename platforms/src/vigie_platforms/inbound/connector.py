@@ -80,6 +80,9 @@ class InboundConnector(ABC):
     headers: ClassVar[frozenset[str]] = frozenset()
     # The body's documented schema, published in OpenAPI when the platform's own docs do not exist.
     body_model: ClassVar[type[BaseModel] | None] = None
+    # What the platform's own protocol is answered with instead of the webhook outcome (a handshake,
+    # an interaction response), by media type: published in OpenAPI beside the outcome.
+    reply_schema: ClassVar[dict[str, dict[str, Any]] | None] = None
 
     @property
     def setting_env(self) -> str:

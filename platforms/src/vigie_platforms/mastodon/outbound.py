@@ -66,6 +66,7 @@ class MastodonClient(HttpOutboundClient):
     platform: Platform = Platform.MASTODON
     operations: ClassVar[frozenset[Operation]] = frozenset({Operation.REPLY})
     reply_limit: ClassVar[int] = DEFAULT_MAX_CHARACTERS
+    refusal = staticmethod(classify)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -113,8 +114,7 @@ class MastodonClient(HttpOutboundClient):
     ) -> Outcome:
         # The Idempotency-Key makes a repeat of an ambiguous post return the first status, so no
         # lookup is needed within the hour the server keeps the key.
-        answer = await send(
-            self._http.client(credentials.secret("instance_url")),
+        answer = await self._exchange(
             "POST",
             "/api/v1/statuses",
             creates=True,
@@ -123,11 +123,9 @@ class MastodonClient(HttpOutboundClient):
                 "Authorization": f"Bearer {credentials.secret('access_token')}",
                 "Idempotency-Key": idempotency_key,
             },
+            client=self._http.client(credentials.secret("instance_url")),
         )
-        if isinstance(answer, RetryAfter):
+        if not isinstance(answer, httpx.Response):
             return answer
-        failed = classify(answer, self._clock(), creates=True, gone_is_done=False)
-        if failed is not None:
-            return failed
         created = json_body(answer).get("id")
         return Done(str(created)) if created else Failed("unexpected_answer")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import httpx
 from vigie_shared.events.v1 import CommentRef, Platform
@@ -25,9 +25,11 @@ from vigie_platforms.outbound.base import (
     RetryAfter,
 )
 from vigie_platforms.outbound.classify import utcnow
-from vigie_platforms.outbound.http import HttpPool
+from vigie_platforms.outbound.http import HttpPool, send
 
 Clock = Callable[[], datetime]
+# How a platform reads an unsuccessful answer: None when the status is a success.
+Refusal = Callable[..., Outcome | None]
 
 MODERATION = frozenset({Operation.HIDE, Operation.UNHIDE, Operation.DELETE, Operation.TIMEOUT, Operation.BAN})
 
@@ -36,6 +38,8 @@ class HttpOutboundClient:
     platform: Platform
     operations: ClassVar[frozenset[Operation]]
     reply_limit: ClassVar[int]
+    # Each platform module's `classify(response, now, *, creates, gone_is_done)`.
+    refusal: ClassVar[Refusal]
 
     def __init__(self, http: HttpPool, base_url: str = "", *, clock: Clock = utcnow) -> None:
         self._http = http
@@ -48,6 +52,24 @@ class HttpOutboundClient:
     @property
     def _client(self) -> httpx.AsyncClient:
         return self._http.client(self.base_url)
+
+    async def _exchange(
+        self,
+        method: str,
+        url: str,
+        *,
+        creates: bool,
+        gone_is_done: bool = False,
+        client: httpx.AsyncClient | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response | Outcome:
+        """The platform's successful answer, or the outcome that ends this attempt: a transport
+        failure, or a refusal as this platform reads it (`gone_is_done`: a 404 means done)."""
+        answer = await send(client or self._client, method, url, creates=creates, **kwargs)
+        if isinstance(answer, RetryAfter):
+            return answer
+        refused = type(self).refusal(answer, self._clock(), creates=creates, gone_is_done=gone_is_done)
+        return answer if refused is None else refused
 
     def supports(self, operation: Operation) -> bool:
         return operation in self.operations

@@ -28,7 +28,6 @@ from vigie_platforms.outbound.classify import (
     server_error,
 )
 from vigie_platforms.outbound.client import HttpOutboundClient
-from vigie_platforms.outbound.http import send
 
 TRANSIENT_CODES = frozenset({1, 2})
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 341, 613, *range(80001, 80015)})
@@ -98,6 +97,7 @@ class GraphClient(HttpOutboundClient):
     hide_field: ClassVar[str]
     reply_fields: ClassVar[str]
     lookup_params: ClassVar[dict[str, str]] = {}
+    refusal = staticmethod(classify)
     lookup_pages: ClassVar[int] = 3
 
     def _headers(self, credentials: Credentials) -> dict[str, str]:
@@ -125,19 +125,15 @@ class GraphClient(HttpOutboundClient):
             found = await self._find_reply(parent, target, text, credentials)
             if found is not None:
                 return found
-        answer = await send(
-            self._client,
+        answer = await self._exchange(
             "POST",
             f"/{quote(parent, safe='')}/{self.reply_edge}",
             creates=True,
             data={"message": text},
             headers=self._headers(credentials),
         )
-        if isinstance(answer, RetryAfter):
+        if not isinstance(answer, httpx.Response):
             return answer
-        failed = classify(answer, self._clock(), creates=True, gone_is_done=False)
-        if failed is not None:
-            return failed
         created = json_body(answer).get("id")
         return Done(str(created)) if created else Failed("unexpected_answer")
 
@@ -147,20 +143,16 @@ class GraphClient(HttpOutboundClient):
         """Done with the id of our earlier reply, a RetryAfter if the list failed, else None (send)."""
         params: dict[str, str] = {"fields": self.reply_fields, "limit": "100", **self.lookup_params}
         for _ in range(self.lookup_pages):
-            answer = await send(
-                self._client,
+            answer = await self._exchange(
                 "GET",
                 f"/{quote(parent, safe='')}/{self.reply_edge}",
                 creates=False,
                 params=params,
                 headers=self._headers(credentials),
             )
-            if isinstance(answer, RetryAfter):
-                return answer
-            failed = classify(answer, self._clock(), creates=False, gone_is_done=False)
-            if failed is not None:
+            if not isinstance(answer, httpx.Response):
                 # Not being able to look means not knowing: retry rather than risk a second reply.
-                return failed
+                return answer
             body = json_body(answer)
             for item in body.get("data") or []:
                 if isinstance(item, dict) and self._is_ours(item, target) and self._text_of(item) == text:
@@ -176,24 +168,21 @@ class GraphClient(HttpOutboundClient):
     ) -> Outcome:
         path = f"/{quote(target.comment_id, safe='')}"
         if operation is Operation.DELETE:
-            answer = await send(
-                self._client, "DELETE", path, creates=False, headers=self._headers(credentials)
+            answer = await self._exchange(
+                "DELETE", path, creates=False, headers=self._headers(credentials), gone_is_done=True
             )
         else:
             hidden = "true" if operation is Operation.HIDE else "false"
-            answer = await send(
-                self._client,
+            answer = await self._exchange(
                 "POST",
                 path,
                 creates=False,
                 data={self.hide_field: hidden},
                 headers=self._headers(credentials),
+                gone_is_done=True,
             )
-        if isinstance(answer, RetryAfter):
+        if not isinstance(answer, httpx.Response):
             return answer
-        failed = classify(answer, self._clock(), creates=False, gone_is_done=True)
-        if failed is not None:
-            return failed
         if json_body(answer).get("success") is False:
             return Failed("not_applied")
         return Done()

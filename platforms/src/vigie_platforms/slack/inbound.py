@@ -10,7 +10,7 @@ older than five minutes are refused as replays. Slack retries (`X-Slack-Retry-Nu
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from vigie_shared.events.v1 import Author, CommentChange, CommentReceived, CommentRef, Platform
 
@@ -118,6 +118,15 @@ class SlackWebhook(InboundConnector):
     setting = "slack_signing_secret"
     window_setting = "slack_max_skew_seconds"
     headers = frozenset({SIGNATURE_HEADER, TIMESTAMP_HEADER, RETRY_HEADER, RETRY_REASON_HEADER})
+    # url_verification is answered with its challenge.
+    reply_schema: ClassVar[dict[str, dict[str, Any]] | None] = {
+        "application/json": {
+            "title": "SlackChallenge",
+            "type": "object",
+            "required": ["challenge"],
+            "properties": {"challenge": {"type": "string"}},
+        }
+    }
 
     def verify(self, delivery: Delivery, secrets: tuple[Secret, ...], *, window: float | None) -> Verified:
         verify(

@@ -29,7 +29,6 @@ from vigie_platforms.outbound.classify import (
     server_error,
 )
 from vigie_platforms.outbound.client import HttpOutboundClient
-from vigie_platforms.outbound.http import send
 from vigie_platforms.outbound.redact import fingerprint
 from vigie_platforms.slack.ids import address, escape, thread_root, unescape
 
@@ -77,6 +76,7 @@ class SlackClient(HttpOutboundClient):
     platform: Platform = Platform.SLACK
     operations: ClassVar[frozenset[Operation]] = frozenset({Operation.REPLY, Operation.DELETE})
     reply_limit: ClassVar[int] = MAX_REPLY_LENGTH
+    refusal = staticmethod(classify)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -104,18 +104,15 @@ class SlackClient(HttpOutboundClient):
         **kwargs: Any,
     ) -> dict[str, Any] | Outcome:
         verb = "POST" if "json" in kwargs else "GET"
-        answer = await send(
-            self._client,
+        answer = await self._exchange(
             verb,
             f"/{method}",
             creates=creates,
             headers=self._headers(credentials.secret(token_key)),
             **kwargs,
+            gone_is_done=gone_is_done,
         )
-        if isinstance(answer, RetryAfter):
-            return answer
-        failed = classify(answer, self._clock(), creates=creates, gone_is_done=gone_is_done)
-        return failed if failed is not None else json_body(answer)
+        return json_body(answer) if isinstance(answer, httpx.Response) else answer
 
     async def _reply(
         self,

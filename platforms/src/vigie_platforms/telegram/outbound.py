@@ -28,7 +28,6 @@ from vigie_platforms.outbound.classify import (
     server_error,
 )
 from vigie_platforms.outbound.client import HttpOutboundClient
-from vigie_platforms.outbound.http import send
 from vigie_platforms.outbound.redact import fingerprint
 from vigie_platforms.telegram.ids import address
 
@@ -83,6 +82,7 @@ class TelegramClient(HttpOutboundClient):
     platform: Platform = Platform.TELEGRAM
     operations: ClassVar[frozenset[Operation]] = frozenset({Operation.REPLY, Operation.DELETE})
     reply_limit: ClassVar[int] = MAX_REPLY_LENGTH
+    refusal = staticmethod(classify)
 
     def limits(self, target: CommentRef, credentials: Credentials) -> Sequence[Limit]:
         # Keyed on the raw chat id: a reference too malformed to send still gets its limits.
@@ -102,17 +102,14 @@ class TelegramClient(HttpOutboundClient):
         creates: bool,
         gone_is_done: bool,
     ) -> dict[str, Any] | Outcome:
-        answer = await send(
-            self._client,
+        answer = await self._exchange(
             "POST",
             f"/bot{credentials.secret('bot_token')}/{method}",
             creates=creates,
             json=payload,
+            gone_is_done=gone_is_done,
         )
-        if isinstance(answer, RetryAfter):
-            return answer
-        failed = classify(answer, self._clock(), creates=creates, gone_is_done=gone_is_done)
-        return failed if failed is not None else json_body(answer)
+        return json_body(answer) if isinstance(answer, httpx.Response) else answer
 
     async def _reply(
         self,

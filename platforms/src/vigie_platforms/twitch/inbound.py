@@ -10,7 +10,7 @@ says why Twitch dropped a subscription, which operators must see.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from vigie_shared.events.v1 import Author, CommentReceived, CommentRef, Platform
 
@@ -143,6 +143,8 @@ class TwitchWebhook(InboundConnector):
     setting = "twitch_eventsub_secret"
     window_setting = "twitch_max_age_seconds"
     headers = frozenset({ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER, TYPE_HEADER, RETRY_HEADER})
+    # webhook_callback_verification is answered with its challenge, as plain text.
+    reply_schema: ClassVar[dict[str, dict[str, Any]] | None] = {"text/plain": {"type": "string"}}
 
     def verify(self, delivery: Delivery, secrets: tuple[Secret, ...], *, window: float | None) -> Verified:
         sent_at = verify(

@@ -30,7 +30,6 @@ from vigie_platforms.outbound.classify import (
     server_error,
 )
 from vigie_platforms.outbound.client import HttpOutboundClient
-from vigie_platforms.outbound.http import send
 from vigie_platforms.outbound.redact import fingerprint
 from vigie_platforms.twitch.ids import address
 
@@ -62,6 +61,7 @@ class TwitchClient(HttpOutboundClient):
     platform: Platform = Platform.TWITCH
     operations: ClassVar[frozenset[Operation]] = frozenset({Operation.REPLY, Operation.DELETE})
     reply_limit: ClassVar[int] = MAX_REPLY_LENGTH
+    refusal = staticmethod(classify)
 
     def limits(self, target: CommentRef, credentials: Credentials) -> Sequence[Limit]:
         user_bucket = fingerprint(credentials.secret("client_id") + ":" + credentials.secret("access_token"))
@@ -93,19 +93,15 @@ class TwitchClient(HttpOutboundClient):
             "message": text,
             "reply_parent_message_id": where.message_id,
         }
-        answer = await send(
-            self._client,
+        answer = await self._exchange(
             "POST",
             "/chat/messages",
             creates=True,
             json=payload,
             headers=self._headers(credentials),
         )
-        if isinstance(answer, RetryAfter):
+        if not isinstance(answer, httpx.Response):
             return answer
-        failed = classify(answer, self._clock(), creates=True, gone_is_done=False)
-        if failed is not None:
-            return failed
         data = json_body(answer).get("data")
         sent = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else None
         if sent is None:
@@ -125,15 +121,12 @@ class TwitchClient(HttpOutboundClient):
             "moderator_id": credentials.secret("moderator_id"),
             "message_id": where.message_id,
         }
-        answer = await send(
-            self._client,
+        answer = await self._exchange(
             "DELETE",
             "/moderation/chat",
             creates=False,
             params=params,
             headers=self._headers(credentials),
+            gone_is_done=True,
         )
-        if isinstance(answer, RetryAfter):
-            return answer
-        failed = classify(answer, self._clock(), creates=False, gone_is_done=True)
-        return Done() if failed is None else failed
+        return Done() if isinstance(answer, httpx.Response) else answer

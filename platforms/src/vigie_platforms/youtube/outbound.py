@@ -29,7 +29,6 @@ from vigie_platforms.outbound.classify import (
     server_error,
 )
 from vigie_platforms.outbound.client import HttpOutboundClient
-from vigie_platforms.outbound.http import send
 from vigie_platforms.youtube.ids import address
 
 MAX_REPLY_LENGTH = 10_000
@@ -79,6 +78,7 @@ class YouTubeClient(HttpOutboundClient):
         {Operation.REPLY, Operation.HIDE, Operation.UNHIDE, Operation.DELETE, Operation.BAN}
     )
     reply_limit: ClassVar[int] = MAX_REPLY_LENGTH
+    refusal = staticmethod(classify)
     lookup_pages: ClassVar[int] = 3
 
     def limits(self, target: CommentRef, credentials: Credentials) -> Sequence[Limit]:
@@ -102,8 +102,7 @@ class YouTubeClient(HttpOutboundClient):
             found = await self._find_reply(where.reply_parent, where.channel_id, text, credentials)
             if found is not None:
                 return found
-        answer = await send(
-            self._client,
+        answer = await self._exchange(
             "POST",
             "/comments",
             creates=True,
@@ -111,11 +110,8 @@ class YouTubeClient(HttpOutboundClient):
             json={"snippet": {"parentId": where.reply_parent, "textOriginal": text}},
             headers=self._headers(credentials),
         )
-        if isinstance(answer, RetryAfter):
+        if not isinstance(answer, httpx.Response):
             return answer
-        failed = classify(answer, self._clock(), creates=True, gone_is_done=False)
-        if failed is not None:
-            return failed
         created = json_body(answer).get("id")
         return Done(str(created)) if created else Failed("unexpected_answer")
 
@@ -125,19 +121,15 @@ class YouTubeClient(HttpOutboundClient):
         """`comments.list` by parent (1 unit a page): a reply by the channel with the same text."""
         params = {"part": "snippet", "parentId": parent, "maxResults": "100", "textFormat": "plainText"}
         for _ in range(self.lookup_pages):
-            answer = await send(
-                self._client,
+            answer = await self._exchange(
                 "GET",
                 "/comments",
                 creates=False,
                 params=params,
                 headers=self._headers(credentials),
             )
-            if isinstance(answer, RetryAfter):
+            if not isinstance(answer, httpx.Response):
                 return answer
-            failed = classify(answer, self._clock(), creates=False, gone_is_done=False)
-            if failed is not None:
-                return failed
             body = json_body(answer)
             for item in body.get("items") or []:
                 if isinstance(item, dict) and _is_our_reply(item, channel_id, text):
@@ -154,20 +146,16 @@ class YouTubeClient(HttpOutboundClient):
         params = {"id": target.comment_id, "moderationStatus": _STATUS[operation]}
         if operation is Operation.BAN:
             params["banAuthor"] = "true"
-        answer = await send(
-            self._client,
+        answer = await self._exchange(
             "POST",
             "/comments/setModerationStatus",
             creates=False,
             params=params,
             headers=self._headers(credentials),
+            # A ban needs the comment to find its author: gone, there is nobody to ban.
+            gone_is_done=operation is not Operation.BAN,
         )
-        if isinstance(answer, RetryAfter):
-            return answer
-        # A ban needs the comment to find its author: gone, there is nobody to ban.
-        gone_is_done = operation is not Operation.BAN
-        failed = classify(answer, self._clock(), creates=False, gone_is_done=gone_is_done)
-        return Done() if failed is None else failed
+        return Done() if isinstance(answer, httpx.Response) else answer
 
 
 def _is_our_reply(item: dict[str, Any], channel_id: str, text: str) -> bool:

@@ -58,13 +58,14 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
                 batch_handler=handler.handle_batch,
             )
             app.state.report_facts = start_reports(runtime, store.engine, settings, metrics)
-            eraser = AuditEraser(store, runtime.bus)
+            eraser = AuditEraser(store, runtime.bus, app.state.report_facts)
             start_erasure_consumer(
                 runtime, service="audit", group=settings.group, erase=eraser.erase, metrics=metrics
             )
             retention = RetentionJob(
                 "audit",
-                store.purge_expired,
+                # Through the eraser: the log, the topic facts and the embedded bus age out together.
+                eraser.purge,
                 settings.retention_days,
                 interval=settings.retention_interval_seconds,
             )

@@ -2,11 +2,14 @@
 
 It runs in its own consumer group beside the audit log's, so the log and the facts advance and
 commit independently, and neither depends on the other's storage format. The text of a decided
-comment is read once, here, to find which identity groups it mentions; only the group ids are kept.
+comment is read once, here, to find which identity groups it mentions (only the group ids are
+kept) and its content words for topic labels (kept with the comment's embedding in
+`report_topics`, the one facts table that holds personal data, erased and purged with the texts).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 from collections.abc import Sequence
@@ -26,11 +29,22 @@ from vigie_shared.events.v1 import (
     ReviewVerdict,
 )
 from vigie_shared.metrics import ServiceMetrics
+from vigie_shared.privacy import subject
 from vigie_shared.service import BusRuntime
 
-from vigie_audit.adapters.facts import CommentFact, DecisionFact, ReportFacts, Upsert, WorkFact, encode_groups
+from vigie_audit.adapters.facts import (
+    CommentFact,
+    DecisionFact,
+    ReportFacts,
+    TopicFact,
+    Upsert,
+    WorkFact,
+    encode_groups,
+    encode_words,
+)
 from vigie_audit.domain.bias import Verdict
 from vigie_audit.domain.identity_lexicon import IdentityLexicon
+from vigie_audit.domain.topics import topic_words
 from vigie_audit.settings import AuditSettings
 
 log = structlog.get_logger("vigie.audit.reports")
@@ -68,7 +82,7 @@ class FactExtractor:
         event = decode(message)
         data = event.data
         if isinstance(data, ModerationDecided):
-            return [self._decided(event.id, event.time, data)]
+            return [self._decided(event.id, event.time, data), *self._topic(event.id, event.time, data)]
         if isinstance(data, ModerationReviewed):
             return self._reviewed(event.id, data)
         if isinstance(data, CommentReceived):
@@ -108,6 +122,26 @@ class FactExtractor:
                 "sentiment": data.scores.get("sentiment"),
             },
         )
+
+    def _topic(self, event_id: str, at: datetime, data: ModerationDecided) -> list[Upsert]:
+        """Only with an embedding: without one there is nothing to cluster the words by."""
+        if data.embedding is None:
+            return []
+        return [
+            Upsert(
+                TopicFact,
+                {
+                    "decision_id": event_id,
+                    "community": data.comment.community,
+                    "subject": subject(data.comment.platform.value, data.author.pseudonym),
+                    "decided_at": utc(at),
+                    "language": data.language[:16],
+                    "encoder": data.embedding.encoder,
+                    "vector": base64.b64decode(data.embedding.float16, validate=True),
+                    "words": encode_words(topic_words(data.text)),
+                },
+            )
+        ]
 
     def _reviewed(self, event_id: str, data: ModerationReviewed) -> list[Upsert]:
         verdict = Upsert(

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from pydantic import AwareDatetime, BaseModel
+from threadpoolctl import threadpool_limits
 from vigie_shared.auth import Principal, Role, require
 
 from vigie_audit import charts
@@ -34,6 +35,7 @@ from vigie_audit.domain.bias import (
 )
 from vigie_audit.domain.identity_lexicon import GROUPS_BY_ID
 from vigie_audit.domain.insights import Insights, build_insights, csv_rows
+from vigie_audit.domain.topics import LanguageComments, LanguageTopics, TopicConfig, find_topics
 from vigie_audit.settings import AuditSettings
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -384,6 +386,21 @@ class ModeratorOut(BaseModel):
     per_active_day: float
 
 
+class TopicOut(BaseModel):
+    words: list[str]
+    size: int
+    share: float
+
+
+class LanguageTopicsOut(BaseModel):
+    language: str
+    comments: int
+    clusters: int
+    silhouette: float | None
+    withheld: int
+    topics: list[TopicOut]
+
+
 class InsightsOut(BaseModel):
     community: str | None
     since: datetime
@@ -401,7 +418,8 @@ class InsightsOut(BaseModel):
     action_rates: dict[str, float]
     sentiment: list[SentimentDayOut]
     moderators: list[ModeratorOut]
-    topics: str
+    topics: list[LanguageTopicsOut]
+    topics_sampled: bool
 
 
 def duration(seconds: float | None) -> str:
@@ -412,6 +430,23 @@ def duration(seconds: float | None) -> str:
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def topic_config(settings: AuditSettings) -> TopicConfig:
+    reports = settings.reports
+    return TopicConfig(
+        min_cluster_size=reports.topic_min_cluster_size,
+        max_clusters=reports.topic_max_clusters,
+        max_sample=reports.topic_max_sample,
+        min_word_comments=reports.topic_min_word_comments,
+    )
+
+
+def cluster_topics(comments: list[LanguageComments], config: TopicConfig) -> tuple[LanguageTopics, ...]:
+    """One BLAS thread: the request shares two cores with the consumers, and OpenBLAS's thread per
+    core turned 0.25 s of clustering into 2-7 s under load (bench/audit/topics.py)."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        return find_topics(comments, config)
 
 
 def insights_charts(insights: Insights) -> list[Chart]:
@@ -427,7 +462,7 @@ def insights_charts(insights: Insights) -> list[Chart]:
 
 @router.get(
     "/insights",
-    summary="Community insights: activity, response times, sentiment, actions, moderators",
+    summary="Community insights: activity, response times, sentiment, actions, topics, moderators",
     response_model=InsightsOut,
     responses={200: {"content": {"text/html": {}, "text/csv": {}}}},
 )
@@ -449,7 +484,10 @@ async def insights_report(
     comments = await facts.comments(scope.scope)
     decisions = await facts.decisions(scope.scope)
     work = await facts.work(scope.scope)
-    insights = await asyncio.to_thread(build_insights, comments, decisions, work, zone, tz)
+    settings: AuditSettings = request.app.state.settings
+    embedded, sampled = await facts.topic_comments(scope.scope, settings.reports.topic_max_comments)
+    topics = await asyncio.to_thread(cluster_topics, embedded, topic_config(settings))
+    insights = await asyncio.to_thread(build_insights, comments, decisions, work, zone, tz, topics, sampled)
     if chosen is Format.CSV:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -469,6 +507,7 @@ async def insights_report(
             charts=drawn,
             scope=scope.describe(),
             duration=duration,
+            min_topic_size=settings.reports.topic_min_cluster_size,
         )
     return InsightsOut(
         community=scope.community,
@@ -501,5 +540,16 @@ async def insights_report(
             )
             for m in insights.moderators
         ],
-        topics=insights.topics,
+        topics=[
+            LanguageTopicsOut(
+                language=language.language,
+                comments=language.comments,
+                clusters=language.clusters,
+                silhouette=language.silhouette,
+                withheld=language.withheld,
+                topics=[TopicOut(words=list(t.words), size=t.size, share=t.share) for t in language.topics],
+            )
+            for language in insights.topics
+        ],
+        topics_sampled=insights.topics_sampled,
     )

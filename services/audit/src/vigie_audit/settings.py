@@ -27,6 +27,21 @@ class ReportSettings(BaseModel):
         default=SecretStr("dev-report-moderators"),
         description="HMAC key that turns reviewer names into the pseudonyms the insights show",
     )
+    topic_min_cluster_size: int = Field(
+        default=5, ge=3, description="smaller topics are never shown (k-anonymity: never one or two people)"
+    )
+    topic_min_word_comments: int = Field(
+        default=3,
+        ge=2,
+        description="a word names a topic only if at least this many of its comments carry it",
+    )
+    topic_max_clusters: int = Field(default=8, ge=2, le=30, description="largest k tried per language")
+    topic_max_sample: int = Field(
+        default=2000, ge=100, le=20_000, description="comments k-means is fitted on; the rest are assigned"
+    )
+    topic_max_comments: int = Field(
+        default=50_000, ge=1000, le=1_000_000, description="comments read per report (a sample beyond)"
+    )
 
 
 class AuditSettings(CommonSettings):

@@ -269,6 +269,25 @@ _REFUSALS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _json(component: str) -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{component}"}}}
+
+
+def _responses(connector: InboundConnector) -> dict[int | str, dict[str, Any]]:
+    """The refusals every webhook shares; a 200 that may also be the platform's own protocol answer."""
+    if connector.reply_schema is None:
+        return _REFUSALS
+    content = _json(IngestResult.__name__)
+    for media_type, schema in connector.reply_schema.items():
+        if media_type in content:
+            outcome = content[media_type]["schema"]
+            content[media_type] = {"schema": {"anyOf": [outcome, schema]}}
+        else:
+            content[media_type] = {"schema": schema}
+    ok = {"description": "Published (or recognised), or the platform's protocol answer", "content": content}
+    return {**_REFUSALS, 200: ok}
+
+
 def _request_body(connector: InboundConnector) -> dict[str, Any]:
     model = connector.body_model
     schema = {"type": "object"} if model is None else {"$ref": f"#/components/schemas/{model.__name__}"}
@@ -351,7 +370,17 @@ def webhook_router(registry: InboundRegistry) -> APIRouter:
         methods=["GET"],
         response_class=PlainTextResponse,
         summary="Meta subscription handshake",
-        responses={400: {"model": Problem}, 403: {"model": Problem}, 404: {"model": Problem}},
+        # The challenge comes back as text/plain; refusals are JSON like everywhere else (no
+        # `model` here, which would document them as text/plain after the route's class).
+        responses={
+            200: {
+                "description": "The challenge, as sent",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            },
+            400: {"description": "A parameter is missing or too long", "content": _json(Problem.__name__)},
+            403: {"description": "Verify token mismatch", "content": _json(Problem.__name__)},
+            404: {"description": "VIGIE_META_VERIFY_TOKEN is not set", "content": _json(Problem.__name__)},
+        },
         openapi_extra={"parameters": _META_QUERY},
     )
     for connector in registry:
@@ -361,7 +390,7 @@ def webhook_router(registry: InboundRegistry) -> APIRouter:
             methods=["POST"],
             summary=connector.summary,
             response_model=None,
-            responses=_REFUSALS,
+            responses=_responses(connector),
             openapi_extra=_request_body(connector),
         )
     known = ", ".join(registry.names())

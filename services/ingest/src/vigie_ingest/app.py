@@ -9,9 +9,11 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import FastAPI
 from vigie_platforms.inbound.registry import discover
+from vigie_shared.db import create_engine
 from vigie_shared.metrics import ServiceMetrics
 from vigie_shared.service import bus_runtime, new_app
 
+from vigie_ingest.adapters.sql_state import SqlState
 from vigie_ingest.adapters.sqlite_state import SqliteState
 from vigie_ingest.api import Webhooks, install_openapi, webhook_router
 from vigie_ingest.domain.ports import IdempotencyStore, StoreUnavailable
@@ -21,6 +23,29 @@ from vigie_ingest.settings import IngestSettings
 from vigie_ingest.youtube import YouTubePoller
 
 log = structlog.get_logger("vigie.ingest")
+
+
+@asynccontextmanager
+async def open_state(settings: IngestSettings) -> AsyncIterator[SqliteState | SqlState]:
+    """The idempotency and cursor store: the shared database if there is one, else a local file."""
+    if settings.database_url is None:
+        local = SqliteState(settings.state_path())
+        await local.start()
+        try:
+            yield local
+        finally:
+            await local.close()
+        return
+    engine = create_engine(settings.database_url)
+    try:
+        shared = SqlState(engine, timeout=settings.state_timeout_seconds)
+        await shared.start()
+        try:
+            yield shared
+        finally:
+            await shared.close()
+    finally:
+        await engine.dispose()
 
 
 async def _purge_forever(store: IdempotencyStore, every: float) -> None:
@@ -41,39 +66,34 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        state = SqliteState(settings.state_path())
-        await state.start()
-        try:
-            async with bus_runtime(settings, metrics) as runtime:
-                app.state.runtime = runtime
-                key = settings.pseudonym_key
-                ingest = Ingest(
-                    publisher=runtime.publisher,
-                    store=state,
-                    metrics=ingest_metrics,
-                    pseudonym_key=key.get_secret_value().encode() if key else None,
-                    ttl_seconds=settings.idempotency_ttl_seconds,
-                    namespace=settings.bus_topic_prefix,
-                    display_name_communities=settings.display_name_communities,
-                )
-                app.state.ingest = ingest
-                tasks = [asyncio.create_task(_purge_forever(state, 3600.0), name="idempotency-purge")]
-                poller = YouTubePoller.from_settings(settings, ingest, state)
+        async with open_state(settings) as state, bus_runtime(settings, metrics) as runtime:
+            app.state.runtime = runtime
+            key = settings.pseudonym_key
+            ingest = Ingest(
+                publisher=runtime.publisher,
+                store=state,
+                metrics=ingest_metrics,
+                pseudonym_key=key.get_secret_value().encode() if key else None,
+                ttl_seconds=settings.idempotency_ttl_seconds,
+                namespace=settings.bus_topic_prefix,
+                display_name_communities=settings.display_name_communities,
+            )
+            app.state.ingest = ingest
+            tasks = [asyncio.create_task(_purge_forever(state, 3600.0), name="idempotency-purge")]
+            poller = YouTubePoller.from_settings(settings, ingest, state)
+            if poller is not None:
+                tasks.append(asyncio.create_task(poller.run(), name="youtube-poller"))
+            try:
+                yield
+            finally:
+                for task in tasks:
+                    task.cancel()
+                for task in tasks:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
                 if poller is not None:
-                    tasks.append(asyncio.create_task(poller.run(), name="youtube-poller"))
-                try:
-                    yield
-                finally:
-                    for task in tasks:
-                        task.cancel()
-                    for task in tasks:
-                        with contextlib.suppress(asyncio.CancelledError):
-                            await task
-                    if poller is not None:
-                        await poller.close()
-                    app.state.ingest = None
-        finally:
-            await state.close()
+                    await poller.close()
+                app.state.ingest = None
 
     async def bus_ready() -> str | None:
         runtime = getattr(app.state, "runtime", None)

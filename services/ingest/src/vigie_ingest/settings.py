@@ -46,8 +46,13 @@ class IngestSettings(CommonSettings):
     generic_max_skew_seconds: int = 300
 
     # Deliveries retried by a platform are recognised for this long (Meta retries for up to 36 h).
-    # Unset: beside the embedded bus file (so a throwaway bus gets throwaway keys), else var/.
+    # Where the keys (and the YouTube cursor) live: VIGIE_DATABASE_URL when set, shared by every
+    # replica (PostgreSQL in Kubernetes); else a SQLite file of this process's own, at
+    # idempotency_db_path or beside the embedded bus file (a throwaway bus gets throwaway keys).
+    database_url: str | None = None
     idempotency_db_path: Path | None = None
+    # A state query that takes longer is given up: the webhook is published anyway.
+    state_timeout_seconds: float = Field(default=2.0, gt=0)
     idempotency_ttl_seconds: int = Field(default=3 * 24 * 3600, gt=0)
     retry_after_seconds: int = Field(default=5, gt=0)
 

@@ -209,6 +209,7 @@ class ModerationHandler:
             model_versions=dict(self._scorer.model_versions),
             shadow=shadow,
             review_id=review_id,
+            embedding=scores.embedding,
         )
         events: list[Envelope[Keyed]] = [
             self._publisher.envelope(decided, correlationid=event.correlationid, id=decided_id)

@@ -18,7 +18,7 @@ class ModeratorSettings(CommonSettings):
     # when it is not, every comment the policy acts on is explained. See domain/explain.py.
     explain_budget: float = Field(default=0.05, ge=0.0)
     # Identical texts scored once while in this LRU; 0 switches it off.
-    score_cache_size: int = Field(default=20_000, ge=0)
+    score_cache_size: int = Field(default=10_000, ge=0)
     # Keys the hashes in placeholders of redacted e-mails, phones, IBANs, cards and IPs.
     redaction_key: SecretStr | None = None
 

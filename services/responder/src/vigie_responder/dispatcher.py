@@ -44,6 +44,7 @@ from vigie_shared.events.v1 import (
     ReplyPublished,
 )
 from vigie_shared.metrics import ServiceMetrics
+from vigie_shared.privacy import ERASED_TEXT
 from vigie_shared.worker import BackgroundWorker
 
 from vigie_responder.adapters.store import (
@@ -55,7 +56,13 @@ from vigie_responder.adapters.store import (
     JobStatus,
     now,
 )
-from vigie_responder.domain.delivery import NO_CREDENTIALS, RetryPolicy, Step, transition
+from vigie_responder.domain.delivery import (
+    ERASED_BEFORE_DELIVERY,
+    NO_CREDENTIALS,
+    RetryPolicy,
+    Step,
+    transition,
+)
 
 log = structlog.get_logger("vigie.responder.dispatcher")
 
@@ -187,6 +194,8 @@ class Dispatcher(BackgroundWorker):
 
     async def _attempt(self, job: ClaimedJob, kind: JobKind, platform: Platform) -> Outcome:
         row = job.row
+        if kind is JobKind.REPLY and row.text == ERASED_TEXT:
+            return Failed(ERASED_BEFORE_DELIVERY)
         operation = Operation.REPLY if kind is JobKind.REPLY else OPERATIONS[kind]
         credentials = self._directory.credentials(platform, row.community)
         if credentials is None:

@@ -18,7 +18,7 @@ runtime are open:
 
 from __future__ import annotations
 
-from sqlalchemy import String, Text, and_, column, table, update
+from sqlalchemy import String, Text, and_, column, select, table, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from vigie_shared.db import UtcDateTime
 from vigie_shared.privacy import ERASED_PSEUDONYM, ERASED_TEXT
@@ -37,17 +37,27 @@ drafts = table(
     column("final_text", Text),
     column("reject_reason", Text),
     column("created_at", UtcDateTime()),
+    column("id", String),
 )
+jobs = table("responder_jobs", column("draft_id", String), column("text", Text))
 
 
 async def erase_subject(engine: AsyncEngine, platform: str, pseudonym: str) -> dict[str, int]:
     """Blanks the comment, the draft written from it and any edited or rejected text, for one person.
 
-    The draft's own text goes too: it was written from the comment and may quote it.
+    The draft's own text goes too: it was written from the comment and may quote it; so does the
+    copy its reply job keeps, which also stops a reply not posted yet (the dispatcher fails a job
+    whose text was erased instead of posting it).
     """
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     async with sessions.begin() as session:
         await zero_on_delete(session)
+        theirs = select(drafts.c.id).where(
+            drafts.c.platform == platform, drafts.c.author_pseudonym == pseudonym
+        )
+        jobs_erased = await session.execute(
+            update(jobs).where(jobs.c.draft_id.in_(theirs), jobs.c.text.is_not(None)).values(text=ERASED_TEXT)
+        )
         result = await session.execute(
             update(drafts)
             .where(drafts.c.platform == platform, drafts.c.author_pseudonym == pseudonym)
@@ -61,7 +71,7 @@ async def erase_subject(engine: AsyncEngine, platform: str, pseudonym: str) -> d
         )
         erased = int(result.rowcount or 0)  # type: ignore[attr-defined]
     await truncate_wal(engine)
-    return {"responder_drafts": erased}
+    return {"responder_drafts": erased, "responder_jobs": int(jobs_erased.rowcount or 0)}  # type: ignore[attr-defined]
 
 
 async def purge_expired(engine: AsyncEngine, cutoffs: Cutoffs) -> dict[str, int]:

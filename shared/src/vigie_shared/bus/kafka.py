@@ -19,8 +19,12 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (
     CommitFailedError,
     IllegalStateError,
+    InvalidProducerEpoch,
     KafkaError,
+    OutOfOrderSequenceNumber,
+    ProducerFenced,
     TopicAlreadyExistsError,
+    UnknownProducerId,
 )
 
 from vigie_shared.bus.port import (
@@ -44,6 +48,12 @@ _LOSSLESS = "surrogateescape"
 
 def _encode(text: str) -> bytes:
     return text.encode("utf-8", _LOSSLESS)
+
+
+# Errors after which an idempotent producer never succeeds again (seen after a broker restart that
+# lost batches in flight: every later send fails OutOfOrderSequenceNumber). Only a new producer, with
+# a new producer id, gets out of it.
+_PRODUCER_BROKEN = (OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerEpoch, ProducerFenced)
 
 
 def bootstrap_from_url(url: str) -> str:
@@ -79,9 +89,15 @@ class KafkaBus:
         self._request_timeout_ms = request_timeout_ms
         self._metrics = metrics
         self._producer: AIOKafkaProducer | None = None
+        self._started = False
+        self._renewing = asyncio.Lock()
 
     async def start(self) -> None:
         await self._ensure_topics()
+        self._producer = await self._new_producer()
+        self._started = True
+
+    async def _new_producer(self) -> AIOKafkaProducer:
         producer = AIOKafkaProducer(
             bootstrap_servers=self._bootstrap,
             client_id=self._client_id,
@@ -96,7 +112,35 @@ class KafkaBus:
         except KafkaError as error:
             await producer.stop()
             raise BusUnavailable(f"kafka producer cannot start: {error}") from error
-        self._producer = producer
+        return producer
+
+    async def _live_producer(self) -> AIOKafkaProducer:
+        """The producer, replaced first if the last one broke (BusUnavailable until that works)."""
+        if self._producer is None:
+            if not self._started:
+                raise BusUnavailable("kafka producer is not started")
+            async with self._renewing:
+                if self._producer is None:
+                    self._producer = await self._new_producer()
+                    log.info("kafka_producer_renewed")
+        return self._producer
+
+    def _is_current(self, producer: AIOKafkaProducer) -> bool:
+        # Another caller may have replaced it already: only the one that broke is dropped.
+        return self._producer is producer
+
+    async def _unless_broken(self, producer: AIOKafkaProducer, error: KafkaError) -> BusUnavailable:
+        """The error to raise; drops the producer when it can never send again, so the next
+        attempt starts a new one. What the old one left unacknowledged is sent again by the
+        caller's retry: a duplicate record at worst, which consumers drop by event id."""
+        if isinstance(error, _PRODUCER_BROKEN) and self._is_current(producer):
+            self._producer = None
+            log.warning("kafka_producer_broken", error=type(error).__name__)
+            try:
+                await producer.stop()
+            except KafkaError as stopping:
+                log.warning("kafka_producer_stop_failed", error=type(stopping).__name__)
+        return BusUnavailable(f"kafka did not acknowledge: {error}")
 
     async def _ensure_topics(self) -> None:
         # Created up front with several partitions: auto-creation would race the first consumer.
@@ -143,30 +187,29 @@ class KafkaBus:
             await admin.close()
 
     async def close(self) -> None:
+        self._started = False
         if self._producer is not None:
             await self._producer.stop()
             self._producer = None
 
     async def publish(self, topic: str, key: str | None, value: bytes, headers: Headers) -> None:
-        if self._producer is None:
-            raise BusUnavailable("kafka producer is not started")
+        producer = await self._live_producer()
         try:
-            await self._producer.send_and_wait(
+            await producer.send_and_wait(
                 self._prefix + topic,
                 value,
                 key=_encode(key) if key is not None else None,
                 headers=list(headers),
             )
         except KafkaError as error:
-            raise BusUnavailable(f"kafka did not acknowledge: {error}") from error
+            raise await self._unless_broken(producer, error) from error
 
     async def publish_many(self, records: Sequence[OutgoingRecord]) -> None:
-        if self._producer is None:
-            raise BusUnavailable("kafka producer is not started")
+        producer = await self._live_producer()
         try:
             # Queued in order, then awaited together: the idempotent producer keeps each partition's order.
             pending = [
-                await self._producer.send(
+                await producer.send(
                     self._prefix + r.topic,
                     r.value,
                     key=_encode(r.key) if r.key is not None else None,
@@ -176,7 +219,7 @@ class KafkaBus:
             ]
             await asyncio.gather(*pending)
         except KafkaError as error:
-            raise BusUnavailable(f"kafka did not acknowledge: {error}") from error
+            raise await self._unless_broken(producer, error) from error
 
     def consumer(self, group: str, topics: Sequence[str]) -> KafkaConsumer:
         return KafkaConsumer(
@@ -190,10 +233,12 @@ class KafkaBus:
         )
 
     async def check(self) -> str | None:
-        if self._producer is None:
-            return "kafka producer is not started"
         try:
-            await asyncio.wait_for(self._producer.client.fetch_all_metadata(), timeout=5)
+            producer = await self._live_producer()
+        except BusUnavailable as error:
+            return str(error)
+        try:
+            await asyncio.wait_for(producer.client.fetch_all_metadata(), timeout=5)
         except (KafkaError, TimeoutError) as error:
             return f"kafka metadata unavailable: {error!r}"
         return None

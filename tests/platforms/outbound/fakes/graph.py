@@ -58,6 +58,11 @@ class FakeGraph(FakePlatform):
             )
         if fault.kind == "server_error":
             return JSONResponse(graph_error(2, is_transient=True), fault.status)
+        if fault.kind == "rate_limited" and fault.extra.get("plain"):
+            # A bare HTTP 429 with Retry-After in seconds, which the Graph client honours too:
+            # `fail_next(429, retry_after=2, plain=True)`.
+            headers = {"Retry-After": str(int(fault.retry_after or 60))}
+            return JSONResponse(graph_error(4), 429, headers=headers)
         if fault.kind == "rate_limited":
             minutes = math.ceil((fault.retry_after or 60) / 60)
             usage = {

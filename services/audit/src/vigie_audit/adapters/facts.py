@@ -11,22 +11,27 @@ an upsert that sets only the columns its event knows; replaying an event writes 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Float, Index, String, Table, and_, case, func, select
+import numpy as np
+from sqlalchemy import Float, Index, LargeBinary, String, Table, and_, case, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 from vigie_shared.db import UtcDateTime
+from vigie_shared.retention import Cutoffs
+from vigie_shared.wipe import truncate_wal, zero_on_delete
 
 from vigie_audit.adapters.store import Base
 from vigie_audit.domain.bias import SCORE_BINS, Cell, Verdict
 from vigie_audit.domain.insights import CommentTimes, DecisionSummary, HumanWork
+from vigie_audit.domain.topics import LanguageComments
 
 
 class DecisionFact(Base):
@@ -82,7 +87,28 @@ class WorkFact(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-FactRow = DecisionFact | CommentFact | WorkFact
+class TopicFact(Base):
+    """What the topics of the insights are computed from, per automated decision: the comment's
+    sentence embedding and its content words (vigie_audit.domain.topics.topic_words).
+
+    Unlike the other facts this is personal data (derived from the text, and an embedding can be
+    partly inverted), so the row names its subject: an erasure deletes it (`erase_subject`) and
+    retention purges it with the texts (`purge_expired`)."""
+
+    __tablename__ = "report_topics"
+    __table_args__ = (Index("ix_report_topics_community_decided_at", "community", "decided_at"),)
+
+    decision_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    community: Mapped[str] = mapped_column(String(512))
+    subject: Mapped[str] = mapped_column(String(600), index=True, doc="platform:pseudonym")
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    language: Mapped[str] = mapped_column(String(16))
+    encoder: Mapped[str] = mapped_column(String(512))
+    vector: Mapped[bytes] = mapped_column(LargeBinary(), doc="unit-length little-endian float16")
+    words: Mapped[str] = mapped_column(String(1024), doc="'|'-delimited content words, lowercased")
+
+
+FactRow = DecisionFact | CommentFact | WorkFact | TopicFact
 
 # Columns whose stored value is the earliest one seen: an edit or a second reply never moves them.
 _EARLIEST = {"created_at", "received_at", "first_reply_at"}
@@ -112,6 +138,18 @@ def _groups(stored: str | None, language: str | None) -> frozenset[str]:
 
 def encode_groups(groups: Sequence[str] | frozenset[str]) -> str:
     return "|" + "|".join(sorted(groups)) + "|" if groups else ""
+
+
+def encode_words(words: Sequence[str], limit: int = 1024) -> str:
+    """'|'-joined, dropping the last words rather than cutting one in half to fit the column."""
+    kept: list[str] = []
+    size = 0
+    for word in words:
+        size += len(word) + 1
+        if size > limit:
+            break
+        kept.append(word)
+    return "|".join(kept)
 
 
 class ReportFacts:
@@ -227,3 +265,56 @@ class ReportFacts:
         async with self._sessions() as session:
             result = await session.execute(query)
             return [HumanWork(*row) for row in result.all()]
+
+    async def topic_comments(self, scope: Scope, limit: int) -> tuple[list[LanguageComments], bool]:
+        """Per language, the embeddings and words of the decisions in scope, and whether `limit`
+        cut them short. Decision ids are hashes, so ordering by them and stopping at `limit` takes
+        an arbitrary but repeatable sample. Within a language only the most common encoder's
+        vectors are kept: two encoders' spaces do not compare."""
+        query = (
+            select(TopicFact.language, TopicFact.encoder, TopicFact.vector, TopicFact.words)
+            .where(*self._where(TopicFact.decided_at, TopicFact.community, scope))
+            .order_by(TopicFact.decision_id)
+            .limit(limit)
+        )
+        async with self._sessions() as session:
+            rows = (await session.execute(query)).all()
+        by_language: dict[str, list[tuple[str, bytes, str]]] = {}
+        for language, encoder, vector, words in rows:
+            by_language.setdefault(language, []).append((encoder, vector, words))
+        out = []
+        for language, items in sorted(by_language.items()):
+            encoders = Counter((encoder, len(vector)) for encoder, vector, _ in items)
+            (encoder, width), _ = encoders.most_common(1)[0]
+            kept = [(vector, words) for e, vector, words in items if (e, len(vector)) == (encoder, width)]
+            vectors = np.frombuffer(b"".join(v for v, _ in kept), dtype="<f2").reshape(len(kept), -1)
+            out.append(
+                LanguageComments(
+                    language=language,
+                    vectors=vectors.astype(np.float32),
+                    words=[tuple(w for w in words.split("|") if w) for _, words in kept],
+                )
+            )
+        return out, len(rows) >= limit
+
+    async def erase_subject(self, subject_name: str) -> dict[str, int]:
+        """A privacy erasure: the person's topic rows (the other facts hold nothing of theirs)."""
+        async with self._sessions.begin() as session:
+            await zero_on_delete(session)
+            result = await session.execute(delete(TopicFact).where(TopicFact.subject == subject_name))
+            erased = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        if erased:
+            await truncate_wal(self._engine)
+        return {"report_topics": erased}
+
+    async def purge_expired(self, cutoffs: Cutoffs) -> dict[str, int]:
+        """Retention: topic rows go with the texts they were taken from."""
+        async with self._sessions.begin() as session:
+            await zero_on_delete(session)
+            result = await session.execute(
+                delete(TopicFact).where(cutoffs.expired(TopicFact.community, TopicFact.decided_at))
+            )
+            purged = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        if purged:
+            await truncate_wal(self._engine)
+        return {"report_topics": purged}

@@ -13,14 +13,12 @@ from datetime import date, datetime, tzinfo
 from statistics import median
 
 from vigie_audit.domain.bias import ACTIONS
+from vigie_audit.domain.topics import LanguageTopics
 
 SENTIMENT_BANDS = (-0.25, 0.25)
 """The moderator's sentiment is P(positive) - P(negative), in [-1, 1]: below -0.25 counts as
 negative, above 0.25 as positive, and the rest as neutral."""
 MOST_ACTIVE = 3
-TOPICS_UNAVAILABLE = (
-    "not available: clustering the topics people raise needs the sentence encoder, not shipped yet"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +85,10 @@ class Insights:
     sentiment: tuple[SentimentDay, ...]
     moderators: tuple[ModeratorThroughput, ...]
     timezone: str
-    topics: str = TOPICS_UNAVAILABLE
+    topics: tuple[LanguageTopics, ...] = ()
+    """Per language (vigie_audit.domain.topics); empty when no decision carried an embedding."""
+    topics_sampled: bool = False
+    """True when the period held more comments than a report reads: topics come from a sample."""
 
     @property
     def by_hour(self) -> tuple[int, ...]:
@@ -109,6 +110,8 @@ def build_insights(
     work: Iterable[HumanWork],
     zone: tzinfo,
     zone_name: str,
+    topics: tuple[LanguageTopics, ...] = (),
+    topics_sampled: bool = False,
 ) -> Insights:
     grid = [[0] * 24 for _ in range(7)]
     count = received = 0
@@ -149,6 +152,8 @@ def build_insights(
         ),
         moderators=_throughput(work, zone),
         timezone=zone_name,
+        topics=topics,
+        topics_sampled=topics_sampled,
     )
 
 
@@ -176,7 +181,7 @@ def csv_rows(insights: Insights) -> Sequence[tuple[str, str, str, str]]:
         ("summary", "median_first_response_s", "", _number(insights.median_first_response_s)),
         ("summary", "decisions", "", str(insights.decisions)),
         ("summary", "timezone", "", insights.timezone),
-        ("summary", "topics", "", insights.topics),
+        ("summary", "topics_sampled", "", str(insights.topics_sampled).lower()),
     ]
     weekdays = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
     for weekday, row in zip(weekdays, insights.by_weekday_hour, strict=True):
@@ -196,6 +201,21 @@ def csv_rows(insights: Insights) -> Sequence[tuple[str, str, str, str]]:
             ("moderator", moderator.moderator, "replies", str(moderator.replies)),
             ("moderator", moderator.moderator, "active_days", str(moderator.active_days)),
         ]
+    for language in insights.topics:
+        rows += [
+            ("topics", language.language, "comments", str(language.comments)),
+            ("topics", language.language, "clusters", str(language.clusters)),
+            ("topics", language.language, "silhouette", _number(language.silhouette)),
+            ("topics", language.language, "withheld", str(language.withheld)),
+        ]
+        for rank, topic in enumerate(language.topics, 1):
+            key = f"{language.language}:{rank}"
+            rows += [
+                ("topic", key, "size", str(topic.size)),
+                ("topic", key, "share", _number(topic.share)),
+                # Words are letters only (topic_words), so no cell can start a spreadsheet formula.
+                ("topic", key, "words", " ".join(topic.words)),
+            ]
     return rows
 
 

@@ -1,4 +1,5 @@
-"""What ingest needs from storage. Each port has a SQLite adapter and an in-memory fake."""
+"""What ingest needs from storage. Each port has a SQL adapter (the shared database), a SQLite file
+adapter (one process) and an in-memory fake."""
 
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ Identical texts (after NFC) are scored and explained once: an LRU of recent resu
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import math
 import re
@@ -34,6 +35,7 @@ from types import MappingProxyType
 import numpy as np
 import onnxruntime as ort
 from vigie_encoder import Encoder, get_encoder
+from vigie_shared.events.v1 import TextEmbedding
 
 from vigie_moderator.adapters.onnx_scorer import (
     DEFAULT_MODELS_DIR,
@@ -56,8 +58,8 @@ MAX_OCCLUDED_WORDS = 24
 MIN_LOGIT_DROP = 0.15
 RELATIVE_FLOOR = 0.25
 TOP_TERMS = 5
-# Results kept for repeated texts (a few hundred bytes each); 0 switches the cache off.
-DEFAULT_CACHE_SIZE = 20_000
+# Results kept for repeated texts (~1.7 kB each with the embedding); 0 switches the cache off.
+DEFAULT_CACHE_SIZE = 10_000
 _SPACES = re.compile(r"\s+")
 
 
@@ -130,7 +132,7 @@ class EncoderScorer:
         flagged = [[c for c in LABELS if r.scores[c] >= self._threshold(c, r.language)] for r in scored]
         terms = self.explain(texts, scored, flagged)
         return [
-            TextScores(r.language, r.scores, {c: found.get(c, []) for c in CATEGORIES})
+            TextScores(r.language, r.scores, {c: found.get(c, []) for c in CATEGORIES}, r.embedding)
             for r, found in zip(scored, terms, strict=True)
         ]
 
@@ -201,24 +203,29 @@ class EncoderScorer:
 
     def _score(self, texts: list[str]) -> list[TextScores]:
         languages = [self._detector.detect(unicodedata.normalize("NFC", t)) for t in texts]
-        logits, sentiment = self._run(texts)
+        embedding, logits, sentiment = self._run(texts)
         probabilities = 1.0 / (1.0 + np.exp(-logits))
         results = []
         for i, language in enumerate(languages):
             scores = {c: _unit(float(probabilities[i, j])) for j, c in enumerate(LABELS)}
             scores[SENTIMENT] = max(-1.0, min(1.0, float(sentiment[i, 2] - sentiment[i, 0])))
             results.append(
-                TextScores(language=language, scores=scores, top_terms={c: [] for c in CATEGORIES})
+                TextScores(
+                    language=language,
+                    scores=scores,
+                    top_terms={c: [] for c in CATEGORIES},
+                    embedding=compact_embedding(embedding[i], self._encoder.version),
+                )
             )
         return results
 
-    def _run(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def _run(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         embedding = self._encoder.embed(texts)
         signals = np.array([spam_signals(t) for t in texts], dtype=np.float32)
         logits, sentiment = self._heads.run(
             ["logits", "sentiment"], {"embedding": embedding, "signals": signals}
         )
-        return np.asarray(logits, dtype=np.float64), np.asarray(sentiment, dtype=np.float64)
+        return embedding, np.asarray(logits, dtype=np.float64), np.asarray(sentiment, dtype=np.float64)
 
     def _threshold(self, category: str, language: str) -> float:
         per_language = self.suggested_thresholds.get(category, {})
@@ -237,7 +244,7 @@ class EncoderScorer:
                 owners.append((i, word))
         if not variants:
             return {}
-        occluded, _ = self._run(variants)
+        _, occluded, _ = self._run(variants)
         drops: dict[int, dict[str, list[tuple[float, str]]]] = {}
         for (i, word), row in zip(owners, occluded, strict=True):
             for category in flagged[i]:
@@ -252,6 +259,18 @@ class EncoderScorer:
                 floor = max(MIN_LOGIT_DROP, RELATIVE_FLOOR * pairs[0][0])
                 out.setdefault(i, {})[category] = [w for d, w in pairs if d >= floor][:TOP_TERMS]
         return out
+
+
+def compact_embedding(vector: np.ndarray, encoder: str) -> TextEmbedding:
+    """One embedding as the decision event carries it: unit length, float16 (half the bytes of
+    float32; cosines move by about 1e-3, far below what separates topics), base64."""
+    vector = np.asarray(vector, dtype=np.float32)
+    norm = float(np.linalg.norm(vector))
+    unit = vector / norm if norm > 0 else vector
+    packed = unit.astype("<f2").tobytes()
+    return TextEmbedding(
+        encoder=encoder, dimension=int(unit.shape[0]), float16=base64.b64encode(packed).decode()
+    )
 
 
 def _key(text: str) -> bytes:
@@ -270,6 +289,7 @@ def _copy(scores: TextScores) -> TextScores:
         language=scores.language,
         scores=dict(scores.scores),
         top_terms={c: list(v) for c, v in scores.top_terms.items()},
+        embedding=scores.embedding,  # immutable: shared as is
     )
 
 

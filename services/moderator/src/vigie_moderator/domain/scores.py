@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from vigie_shared.events.v1 import TextEmbedding
+
 CATEGORIES: tuple[str, ...] = ("toxicity", "insult", "threat", "identity_attack", "spam")
 SENTIMENT = "sentiment"
 LANGUAGES: tuple[str, ...] = ("fr", "en", "und")
@@ -33,6 +35,9 @@ class TextScores:
     language: str
     scores: dict[str, float]
     top_terms: dict[str, list[str]] = field(default_factory=dict)
+    embedding: TextEmbedding | None = None
+    """The sentence embedding the scores were computed from, when the scorer has one; published
+    with the decision so the audit service can group comments by topic."""
 
     def __post_init__(self) -> None:
         # A missing key or an out-of-range value would silently turn into a wrong

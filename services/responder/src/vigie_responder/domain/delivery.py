@@ -15,6 +15,8 @@ from vigie_platforms.outbound.base import Done, Failed, Outcome, RetryAfter
 from vigie_shared.events import event_id_for
 
 NO_CREDENTIALS = "no_credentials"
+# The person the reply answers asked to be erased before it went out: it is not posted.
+ERASED_BEFORE_DELIVERY = "erased_before_delivery"
 
 
 def reply_job_id(draft_id: str) -> str:

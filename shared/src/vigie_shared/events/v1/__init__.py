@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from vigie_shared.events.registry import EventData, register
 
 NonEmpty = Annotated[str, StringConstraints(min_length=1, max_length=512)]
 Score = Annotated[float, Field(ge=0.0, le=1.0)]
+MAX_EMBEDDING_DIMENSION = 4096
 
 
 class Platform(StrEnum):
@@ -90,6 +93,33 @@ class ShadowDecision(BaseModel):
     reasons: list[str]
 
 
+class TextEmbedding(BaseModel):
+    """The comment's sentence embedding, published so the audit service can group comments by
+    topic without keeping their texts: L2-normalised, little-endian float16, base64 (384
+    dimensions make 1,024 characters). Derived from the text, so it is personal data like the text
+    (vigie_shared.privacy.PERSONAL_FIELDS)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    encoder: NonEmpty = Field(description="the encoder's manifest version: vectors of two encoders never mix")
+    dimension: int = Field(ge=1, le=MAX_EMBEDDING_DIMENSION)
+    float16: str = Field(
+        max_length=4 * ((2 * MAX_EMBEDDING_DIMENSION + 2) // 3),
+        pattern=r"^[A-Za-z0-9+/]*={0,2}$",
+        description="base64 of dimension little-endian IEEE 754 half floats",
+    )
+
+    @model_validator(mode="after")
+    def _length_matches(self) -> TextEmbedding:
+        try:
+            size = len(base64.b64decode(self.float16, validate=True))
+        except binascii.Error:
+            raise ValueError("float16 is not valid base64") from None
+        if size != 2 * self.dimension:
+            raise ValueError("float16 must hold exactly `dimension` half floats")
+        return self
+
+
 @register("moderation.decided", 1)
 class ModerationDecided(Keyed):
     author: Author
@@ -102,6 +132,9 @@ class ModerationDecided(Keyed):
     model_versions: dict[str, str]
     shadow: ShadowDecision | None = None
     review_id: str | None = Field(default=None, description="set when the action is review")
+    embedding: TextEmbedding | None = Field(
+        default=None, description="absent when the scorer has no sentence encoder"
+    )
 
 
 class ReviewVerdict(StrEnum):
@@ -276,4 +309,5 @@ __all__ = [
     "ReviewVerdict",
     "Score",
     "ShadowDecision",
+    "TextEmbedding",
 ]
