@@ -7,6 +7,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -122,15 +123,11 @@ def postgres_url() -> str:
     return POSTGRES_URL
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh database per test: a SQLite file, or a new schema-less database on the real server."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path}/store.db"
-        return
+@asynccontextmanager
+async def fresh_postgres(base: str) -> AsyncIterator[str]:
+    """A new empty database on the test server, dropped (even if still in use) on the way out."""
     import asyncpg
 
-    base = str(request.getfixturevalue("postgres_url"))
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin_dsn = base.replace("postgresql+asyncpg", "postgresql")
     connection = await asyncpg.connect(admin_dsn)
@@ -138,9 +135,21 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         await connection.execute(f'CREATE DATABASE "{name}"')
     finally:
         await connection.close()
-    yield base.rsplit("/", 1)[0] + f"/{name}"
-    connection = await asyncpg.connect(admin_dsn)
     try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        yield base.rsplit("/", 1)[0] + f"/{name}"
     finally:
-        await connection.close()
+        connection = await asyncpg.connect(admin_dsn)
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await connection.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh database per test: a SQLite file, or a new schema-less database on the real server."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/store.db"
+        return
+    async with fresh_postgres(str(request.getfixturevalue("postgres_url"))) as url:
+        yield url

@@ -18,22 +18,19 @@ import asyncio
 import contextlib
 import os
 import time
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import asyncpg
 import httpx
 import pytest
 from vigie_shared.bus import open_bus
 from vigie_shared.events.v1 import ALL_TOPICS, DEADLETTER_TOPIC
 
-from tests.conftest import Tokens
+from tests.conftest import Tokens, fresh_postgres
 from tests.e2e.system import ServiceProcess, SystemConfig, serve_asgi, signed_meta_delivery
 from tests.e2e.test_write_back import PAGE, responder_env
 from tests.faults.broker import DedicatedBroker
@@ -88,34 +85,15 @@ class FaultConfig(SystemConfig):
         return env
 
 
-@asynccontextmanager
-async def fresh_database(postgres_url: str) -> AsyncIterator[str]:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = postgres_url.replace("postgresql+asyncpg", "postgresql")
-    connection = await asyncpg.connect(admin)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    try:
-        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        connection = await asyncpg.connect(admin)
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await connection.close()
-
-
 @pytest.fixture
 async def audit_database(postgres_url: str) -> AsyncIterator[str]:
-    async with fresh_database(postgres_url) as url:
+    async with fresh_postgres(postgres_url) as url:
         yield url
 
 
 @pytest.fixture
 async def ingest_database(postgres_url: str) -> AsyncIterator[str]:
-    async with fresh_database(postgres_url) as url:
+    async with fresh_postgres(postgres_url) as url:
         yield url
 
 

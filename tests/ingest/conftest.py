@@ -105,27 +105,3 @@ def comments(envelopes: list[Envelope[Any]]) -> list[CommentReceived]:
     data = [e.data for e in envelopes]
     assert all(isinstance(d, CommentReceived) for d in data)
     return data
-
-
-@asynccontextmanager
-async def fresh_postgres(base: str) -> AsyncIterator[str]:
-    """A new empty database on the test server, dropped on the way out."""
-    import uuid
-
-    import asyncpg
-
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin_dsn = base.replace("postgresql+asyncpg", "postgresql")
-    connection = await asyncpg.connect(admin_dsn)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    try:
-        yield base.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        connection = await asyncpg.connect(admin_dsn)
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await connection.close()

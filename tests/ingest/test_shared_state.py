@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import fresh_postgres
 from tests.ingest import signing
-from tests.ingest.conftest import comments, fresh_postgres, make_settings, published
+from tests.ingest.conftest import comments, make_settings, published
 from tests.ingest.test_generic import delivery
 
 pytestmark = pytest.mark.postgres

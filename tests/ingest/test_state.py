@@ -15,7 +15,7 @@ from vigie_ingest.adapters.sqlite_state import SqliteState
 from vigie_ingest.domain.ports import StoreUnavailable
 from vigie_shared.db import create_engine
 
-from tests.ingest.conftest import fresh_postgres
+from tests.conftest import fresh_postgres
 
 
 @pytest.fixture(

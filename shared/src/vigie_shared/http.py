@@ -183,9 +183,9 @@ def _transient_error_types() -> tuple[type[Exception], ...]:
     import sqlite3
 
     from aiokafka.errors import KafkaError
-    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+    from sqlalchemy.exc import SQLAlchemyError
 
-    return (DependencyUnavailable, DBAPIError, SQLAlchemyError, sqlite3.OperationalError, KafkaError)
+    return (DependencyUnavailable, SQLAlchemyError, sqlite3.OperationalError, KafkaError)
 
 
 def instrument(app: FastAPI, metrics: ServiceMetrics, checks: Mapping[str, ReadinessCheck]) -> None:
